@@ -1,0 +1,38 @@
+"""The `govchain` command line: one entry point for every role of the project."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contracts.artifacts import CONTRACT_NAMES, load_artifact
+
+app = typer.Typer(help="govchain: the permissioned ledger of the partner cities.", no_args_is_help=True)
+contracts_app = typer.Typer(help="The Solidity contracts and their build artifacts.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+console = Console()
+
+
+@app.command()
+def demo() -> None:
+    """Deploy the contracts on an in-process chain and walk through a weighing and an attestation."""
+    from devnet.demo import run_demo
+
+    run_demo(console)
+
+
+@contracts_app.command("list")
+def contracts_list() -> None:
+    """Show the committed artifacts: compiler, EVM version and code size."""
+    table = Table("contract", "compiler", "evm", "runtime bytes")
+    for name in CONTRACT_NAMES:
+        artifact = load_artifact(name)
+        table.add_row(
+            name, artifact.compiler_version, artifact.evm_version, str(len(artifact.deployed_bytecode))
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

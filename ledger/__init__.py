@@ -1,0 +1,1 @@
+"""The gateway library: records, signing, deployment and (later) submission and proofs."""
