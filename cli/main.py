@@ -7,10 +7,14 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
+from devnet import cli as devnet_cli
+from nodes import cli as node_cli
 
 app = typer.Typer(help="govchain: the permissioned ledger of the partner cities.", no_args_is_help=True)
 contracts_app = typer.Typer(help="The Solidity contracts and their build artifacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(node_cli.app, name="node")
+app.add_typer(devnet_cli.app, name="devnet")
 console = Console()
 
 

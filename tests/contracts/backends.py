@@ -6,11 +6,14 @@ import time
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.middleware import SignAndSendRawMiddlewareBuilder
+from web3.types import RPCEndpoint
 
 from contracts.founding import Founding
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.inprocess import InProcessChain, start_inprocess_chain
 from devnet.keys import CityKeys, dev_founding
+from ledger.connect import connect
 from ledger.deploy import bind, deploy_consortium, deploy_record_contracts
 from tests.contracts.harness import Deployment
 
@@ -31,6 +34,44 @@ class InProcessBackend:
 
     def add_signer(self, account: LocalAccount) -> None:
         self.chain.add_signer(account)
+
+
+class NodeHttpBackend:
+    """Our own node over HTTP (a devnet process); time moves with evm_increaseTime + evm_mine."""
+
+    def __init__(self, rpc: str, signers: list[LocalAccount]) -> None:
+        self.name = "node-http"
+        self.signers = list(signers)
+        self.w3: Web3 = connect(rpc, self.signers)
+
+    def chain_time(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance_time(self, seconds: int) -> None:
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+        self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+
+    def add_signer(self, account: LocalAccount) -> None:
+        self.signers.append(account)
+        self.w3.middleware_onion.remove("signer")
+        self.w3.middleware_onion.inject(
+            SignAndSendRawMiddlewareBuilder.build(self.signers), name="signer", layer=0
+        )
+
+
+def node_deployment(rpc: str, cities: tuple[CityKeys, ...], outsider: LocalAccount) -> Deployment:
+    """Fresh record contracts on a running node whose genesis holds the suite's Consortium."""
+    signers = [a for c in cities for a in c.all()] + [outsider]
+    backend = NodeHttpBackend(rpc, signers)
+    addresses = deploy_record_contracts(backend.w3, CONSORTIUM_ADDRESS, cities[0].admin.address)
+    return Deployment(
+        backend=backend,
+        cities={c.city: c for c in cities},
+        outsider=outsider,
+        consortium=bind(backend.w3, "Consortium", addresses.consortium),
+        weighing=bind(backend.w3, "WeighingLedger", addresses.weighing),
+        registry=bind(backend.w3, "RegistryAttestations", addresses.registry),
+    )
 
 
 def inprocess_deployment(variant: str, cities: tuple[CityKeys, ...], outsider: LocalAccount) -> Deployment:

@@ -1,0 +1,221 @@
+"""A local network of node processes: genesis, dev keys, configs, start, status and stop.
+
+Everything is written under one data directory; `devnet.json` there is the interface other tools
+read (DESIGN.md §8). Keys are development keys derived from a public seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from contracts.genesis import CONSORTIUM_ADDRESS
+from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, CityKeys, dev_founding
+from ledger.connect import connect
+from ledger.deploy import deploy_record_contracts
+from nodes.config import write_config
+from nodes.genesis import make_genesis
+
+DEVNET_CHAIN_ID = 4242
+DEV_PASSWORD = "govchain-devnet"  # noqa: S105 - a dev-only password, written next to the dev keys
+
+
+class DevnetError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DevnetOptions:
+    data_dir: Path
+    nodes: int = 5
+    block_period: float = 1
+    empty_block_period: float = 30
+    members: int = len(DEV_CITIES)  # founding member cities (the first `nodes` of them run nodes)
+    base_port: int = 8545
+    chain_id: int = DEVNET_CHAIN_ID
+
+
+def _rpc_port(options: DevnetOptions, index: int) -> int:
+    return options.base_port + 2 * index
+
+
+def _node_dir(options: DevnetOptions, city: str) -> Path:
+    return options.data_dir / "nodes" / city
+
+
+def _write_keystore(path: Path, account: LocalAccount) -> None:
+    # Light scrypt parameters: these are public dev keys; real nodes use `govchain node init`.
+    keystore = Account.encrypt(account.key, DEV_PASSWORD, kdf="scrypt", iterations=2**10)
+    path.write_text(json.dumps(keystore))
+
+
+def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
+    """Writes genesis, keys and node configs for a fresh devnet; returns the cities' keys."""
+    if not 1 <= options.nodes <= options.members <= len(DEV_CITIES):
+        raise DevnetError(f"--nodes must be between 1 and {options.members}")
+    if (options.data_dir / "devnet.json").exists():
+        raise DevnetError(
+            f"{options.data_dir} already holds a devnet: run `govchain devnet down` or pick another dir"
+        )
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    cities = [CityKeys.derive(c) for c in DEV_CITIES[: options.members]]
+    running = cities[: options.nodes]
+    genesis = make_genesis(
+        options.chain_id,
+        dev_founding(tuple(cities), calibration_until),
+        [c.validator.address for c in running],
+        int(time.time()),
+        block_period=options.block_period,
+        empty_block_period=options.empty_block_period,
+    )
+    genesis.write(options.data_dir / "genesis.json")
+    for index, city in enumerate(running):
+        node_dir = _node_dir(options, city.city)
+        node_dir.mkdir(parents=True, exist_ok=True)
+        _write_keystore(node_dir / "validator.keystore.json", city.validator)
+        (node_dir / "DEV-PASSWORD.txt").write_text(DEV_PASSWORD + "\n")
+        write_config(
+            node_dir / "node.toml",
+            {
+                "name": city.city,
+                "data_dir": ".",
+                "genesis": "../../genesis.json",
+                "devnet": True,
+                "rpc_host": "127.0.0.1",
+                "rpc_port": _rpc_port(options, index),
+                "ws_port": _rpc_port(options, index) + 1,
+                "validator_keystore": "validator.keystore.json",
+                "validator_password_file": "DEV-PASSWORD.txt",
+            },
+        )
+    return cities
+
+
+def start_node(node_dir: Path) -> int:
+    log = (node_dir / "node.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "cli.main", "node", "run", "--config", str(node_dir / "node.toml")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # survives the `devnet up --detach` that started it
+    )
+    return process.pid
+
+
+def wait_for_rpc(url: str, pid: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            raise DevnetError(f"node process {pid} exited; see its node.log")
+        try:
+            if requests.get(url + "/health", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise DevnetError(f"node at {url} did not answer within {timeout} s")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child counts as gone
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    calibration_until = int(time.time()) + 2 * 365 * 86400
+    cities = prepare(options, calibration_until)
+    nodes: list[dict[str, Any]] = []
+    for index, city in enumerate(cities[: options.nodes]):
+        node_dir = _node_dir(options, city.city)
+        pid = start_node(node_dir)
+        rpc = f"http://127.0.0.1:{_rpc_port(options, index)}"
+        nodes.append(
+            {
+                "name": city.city,
+                "rpc": rpc,
+                "ws": f"ws://127.0.0.1:{_rpc_port(options, index) + 1}",
+                "validator": city.validator.address,
+                "pid": pid,
+                "dataDir": str(node_dir.resolve()),
+            }
+        )
+        progress(f"started node {city.city} (pid {pid}, {rpc})")
+    for node in nodes:
+        wait_for_rpc(str(node["rpc"]), int(node["pid"]))
+        progress(f"node {node['name']} answers")
+    admin = cities[0].admin
+    w3 = connect(str(nodes[0]["rpc"]), [admin])
+    addresses = deploy_record_contracts(w3, CONSORTIUM_ADDRESS, admin.address)
+    progress(f"deployed WeighingLedger {addresses.weighing} and RegistryAttestations {addresses.registry}")
+    description = {
+        "chainId": options.chain_id,
+        "blockPeriod": options.block_period,
+        "nodes": nodes,
+        "contracts": addresses.to_json(),
+        "apps": {"weighing": None, "registry": None},
+        "accounts": {c.city: _city_accounts(c, calibration_until) for c in cities},
+        "warning": DEV_KEY_WARNING,
+    }
+    (options.data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")
+    return description
+
+
+def _city_accounts(city: CityKeys, calibration_until: int) -> dict[str, Any]:
+    def pair(account: LocalAccount) -> dict[str, str]:
+        return {"address": account.address, "privateKey": "0x" + account.key.hex()}
+
+    return {
+        "admin": pair(city.admin),
+        "gateway": pair(city.gateway),
+        "clerk": pair(city.clerk),
+        "scales": [pair(s) | {"calibrationValidUntil": calibration_until} for s in city.scales],
+    }
+
+
+def load(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "devnet.json"
+    if not path.exists():
+        raise DevnetError(f"no devnet at {data_dir} (no devnet.json)")
+    description: dict[str, Any] = json.loads(path.read_text())
+    return description
+
+
+def down(data_dir: Path, timeout: float = 15) -> list[str]:
+    description = load(data_dir)
+    stopped = []
+    for node in description["nodes"]:
+        pid = int(node["pid"])
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            stopped.append(node["name"])
+    deadline = time.monotonic() + timeout
+    for node in description["nodes"]:
+        pid = int(node["pid"])
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    (data_dir / "devnet.json").rename(data_dir / "devnet.stopped.json")
+    return stopped

@@ -1,0 +1,156 @@
+"""A city's node: chain, transaction pool and permissioning behind one domain API.
+
+JSON-RPC (nodes/rpc) and consensus (nodes/consensus) talk to the node only through this class.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from eth.abc import SignedTransactionAPI
+from eth_typing import Address
+from eth_utils.exceptions import ValidationError
+
+from nodes.chain.chain import Block, Chain, Proposal
+from nodes.chain.execution import TX_BUILDER
+from nodes.chain.integrity import verify_store
+from nodes.config import NodeConfig
+from nodes.errors import TransactionRejectedError
+from nodes.genesis import Genesis
+from nodes.permissioning import AccountPermissioning
+from nodes.storage.sqlite import SqliteStore
+from nodes.txpool import PoolLimits, TxPool
+
+MAX_TX_BYTES = 128 * 1024
+log = logging.getLogger("govchain.node")
+
+BlockListener = Callable[[Block], None]
+
+
+class Node:
+    def __init__(self, config: NodeConfig, genesis: Genesis) -> None:
+        self.config = config
+        self.genesis = genesis
+        self.store = SqliteStore(Path(config.data_dir) / "chain.sqlite")
+        if config.verify_store_on_start and self.store.head_number() is not None:
+            checked = verify_store(self.store)
+            log.info("store verified: %d blocks", checked)
+        self.chain = Chain(self.store, genesis)
+        self.pool = TxPool(PoolLimits(max_transactions=config.max_pool_transactions))
+        contract = bytes.fromhex(config.permissioning_contract.removeprefix("0x"))
+        self.permissioning = (
+            AccountPermissioning(self.chain, contract) if config.account_permissioning else None
+        )
+        self._listeners: list[BlockListener] = []
+        self.new_transaction = threading.Event()
+        # Devnet only (evm_increaseTime / evm_mine): shifts block timestamps, forces a block.
+        self.clock_offset = 0.0
+        self.force_block = threading.Event()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --------------------------------------------------------------- reads
+
+    def state_nonce(self, sender: bytes) -> int:
+        with self.chain.lock:
+            return int(self.chain.state().get_nonce(Address(sender)))
+
+    def pending_nonce(self, sender: bytes) -> int:
+        with self.chain.lock:
+            return self.pool.pending_nonce(sender, self.state_nonce(sender))
+
+    # ----------------------------------------------------------- transactions
+
+    def send_raw_transaction(self, raw: bytes) -> bytes:
+        """Validates a signed transaction and pools it; returns its hash."""
+        if len(raw) > MAX_TX_BYTES:
+            raise TransactionRejectedError("oversized", f"transaction larger than {MAX_TX_BYTES} bytes")
+        try:
+            tx = TX_BUILDER.decode(raw)
+            tx.validate()
+            tx.check_signature_validity()
+            sender = bytes(tx.sender)
+        except (ValidationError, ValueError, TypeError, IndexError) as exc:
+            raise TransactionRejectedError("invalid", f"invalid transaction: {exc}") from None
+        except Exception as exc:  # rlp and eth-keys raise many types for garbage input
+            raise TransactionRejectedError("invalid", f"invalid transaction: {type(exc).__name__}") from None
+        if getattr(tx, "chain_id", None) != self.chain.chain_id:
+            raise TransactionRejectedError(
+                "wrong_chain", f"transaction is not signed for chain id {self.chain.chain_id} (EIP-155)"
+            )
+        if tx.gas > self.chain.head.header.gas_limit:
+            raise TransactionRejectedError("gas_limit", "transaction gas exceeds the block gas limit")
+        if self.permissioning is not None and not self.permissioning.allowed(tx):
+            raise TransactionRejectedError(
+                "not_permitted",
+                f"sender 0x{sender.hex()} is not permitted to send this transaction "
+                "(Consortium.transactionAllowed returned false)",
+            )
+        with self.chain.lock:
+            added = self.pool.add(tx, self.state_nonce(sender))
+        if added:
+            self.new_transaction.set()
+        return bytes(tx.hash)
+
+    def pooled_transaction(self, tx_hash: bytes) -> SignedTransactionAPI | None:
+        with self.chain.lock:
+            return self.pool.get(tx_hash)
+
+    # ------------------------------------------------------------------ blocks
+
+    def add_block_listener(self, listener: BlockListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_block_listener(self, listener: BlockListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def propose(self, timestamp: int, proposer: bytes, round_: int = 0) -> Proposal:
+        with self.chain.lock:
+            candidates = self.pool.executable(self.state_nonce, limit=10_000)
+            proposal = self.chain.propose(candidates, timestamp=timestamp, proposer=proposer, round_=round_)
+            self.pool.remove(
+                tx for tx, reason in proposal.executed.skipped if reason != "does not fit in this block"
+            )
+            return proposal
+
+    def has_executable_transactions(self) -> bool:
+        with self.chain.lock:
+            return bool(self.pool.executable(self.state_nonce, limit=1))
+
+    def commit_proposal(self, proposal: Proposal, seals: list[bytes]) -> Block:
+        with self.chain.lock:
+            block = self.chain.commit_proposal(proposal, seals)
+            self._after_block(block)
+        self._notify(block)
+        return block
+
+    def import_block(self, block: Block) -> None:
+        with self.chain.lock:
+            self.chain.import_block(block)
+            self._after_block(block)
+        self._notify(block)
+
+    def wait_for_block(self, number: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.chain.head.number < number:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _after_block(self, block: Block) -> None:
+        self.pool.remove(block.transactions)
+        self.pool.prune(self.state_nonce)
+
+    def _notify(self, block: Block) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(block)
+            except Exception:
+                log.exception("block listener failed")

@@ -1,0 +1,45 @@
+"""Account permissioning: a transaction enters the pool only if the Consortium contract allows it.
+
+The rule is `Consortium.transactionAllowed(sender, target, value, gasPrice, gasLimit, payload)`, the
+interface of Besu's former account-rules contract, evaluated on the head state.
+"""
+
+from __future__ import annotations
+
+from eth.abc import SignedTransactionAPI
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_signature_to_4byte_selector
+
+from nodes.chain.calls import CallRequest, call
+from nodes.chain.chain import Chain
+from nodes.errors import ExecutionRevertedError
+
+SELECTOR = function_signature_to_4byte_selector(
+    "transactionAllowed(address,address,uint256,uint256,uint256,bytes)"
+)
+CHECK_GAS = 5_000_000
+
+
+class AccountPermissioning:
+    def __init__(self, chain: Chain, contract: bytes) -> None:
+        self.chain = chain
+        self.contract = contract
+
+    def allowed(self, tx: SignedTransactionAPI) -> bool:
+        target = bytes(tx.to) if tx.to else b"\0" * 20
+        price = tx.max_fee_per_gas if hasattr(tx, "max_fee_per_gas") else tx.gas_price
+        payload = SELECTOR + abi_encode(
+            ["address", "address", "uint256", "uint256", "uint256", "bytes"],
+            [bytes(tx.sender), target, tx.value, price, tx.gas, bytes(tx.data)],
+        )
+        with self.chain.lock:
+            state = self.chain.state()
+            try:
+                result = call(state, CallRequest(to=self.contract, data=payload), CHECK_GAS)
+            except ExecutionRevertedError:
+                return False
+        if len(result) != 32:
+            return False
+        (allowed,) = abi_decode(["bool"], result)
+        return bool(allowed)
