@@ -27,6 +27,7 @@ from ledger.connect import connect
 from ledger.deploy import deploy_record_contracts
 from nodes.config import write_config
 from nodes.genesis import make_genesis
+from nodes.p2p.pki import create_ca, fingerprint, issue_node_keypair
 
 DEVNET_CHAIN_ID = 4242
 DEV_PASSWORD = "govchain-devnet"  # noqa: S105 - a dev-only password, written next to the dev keys
@@ -47,8 +48,15 @@ class DevnetOptions:
     chain_id: int = DEVNET_CHAIN_ID
 
 
+PORTS_PER_NODE = 3  # JSON-RPC HTTP, WebSocket, peer-to-peer
+
+
 def _rpc_port(options: DevnetOptions, index: int) -> int:
-    return options.base_port + 2 * index
+    return options.base_port + PORTS_PER_NODE * index
+
+
+def _p2p_port(options: DevnetOptions, index: int) -> int:
+    return _rpc_port(options, index) + 2
 
 
 def _node_dir(options: DevnetOptions, city: str) -> Path:
@@ -72,9 +80,15 @@ def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     cities = [CityKeys.derive(c) for c in DEV_CITIES[: options.members]]
     running = cities[: options.nodes]
+    ca_dir = options.data_dir / "ca"
+    ca_dir.mkdir(exist_ok=True)
+    ca = create_ca("govchain devnet consortium CA")
+    ca.write(ca_dir / "ca.key", ca_dir / "ca.pem")
+    certificates = {c.city: issue_node_keypair(ca, f"{c.city} node") for c in running}
+    fingerprints = {city: fingerprint(pair.cert) for city, pair in certificates.items()}
     genesis = make_genesis(
         options.chain_id,
-        dev_founding(tuple(cities), calibration_until),
+        dev_founding(tuple(cities), calibration_until, node_fingerprints=fingerprints),
         [c.validator.address for c in running],
         int(time.time()),
         block_period=options.block_period,
@@ -84,6 +98,7 @@ def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
     for index, city in enumerate(running):
         node_dir = _node_dir(options, city.city)
         node_dir.mkdir(parents=True, exist_ok=True)
+        certificates[city.city].write(node_dir / "node.key", node_dir / "node.pem")
         _write_keystore(node_dir / "validator.keystore.json", city.validator)
         (node_dir / "DEV-PASSWORD.txt").write_text(DEV_PASSWORD + "\n")
         write_config(
@@ -98,6 +113,11 @@ def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
                 "ws_port": _rpc_port(options, index) + 1,
                 "validator_keystore": "validator.keystore.json",
                 "validator_password_file": "DEV-PASSWORD.txt",
+                "p2p_port": _p2p_port(options, index),
+                "peers": [f"127.0.0.1:{_p2p_port(options, i)}" for i in range(options.nodes) if i != index],
+                "tls_ca_cert": "../../ca/ca.pem",
+                "tls_cert": "node.pem",
+                "tls_key": "node.key",
             },
         )
     return cities
@@ -157,6 +177,7 @@ def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None)
                 "rpc": rpc,
                 "ws": f"ws://127.0.0.1:{_rpc_port(options, index) + 1}",
                 "validator": city.validator.address,
+                "p2p": f"127.0.0.1:{_p2p_port(options, index)}",
                 "pid": pid,
                 "dataDir": str(node_dir.resolve()),
             }

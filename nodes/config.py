@@ -42,11 +42,24 @@ class NodeConfig(BaseSettings):
     rpc_gas_cap: int = Field(default=50_000_000, ge=21_000)
     logs_block_range: int = Field(default=10_000, ge=1)
     verify_store_on_start: bool = True
+    # Peer-to-peer: TLS 1.3 with certificates of the consortium CA; no plaintext mode exists.
+    p2p_host: str = "127.0.0.1"
+    p2p_port: int | None = Field(default=None, ge=1, le=65535)
+    peers: list[str] = Field(default_factory=list)  # "host:port" of the other nodes
+    tls_ca_cert: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_devnet(self) -> NodeConfig:
         if self.rpc_port == self.ws_port:
             raise ValueError("rpc_port and ws_port must differ")
+        if self.p2p_port is not None and None in (self.tls_ca_cert, self.tls_cert, self.tls_key):
+            raise ValueError("p2p_port needs tls_ca_cert, tls_cert and tls_key (peers talk TLS only)")
+        for peer in self.peers:
+            host, _, port = peer.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"peers: {peer!r} is not host:port")
         if self.devnet:
             return self
         if not self.account_permissioning:
@@ -71,7 +84,15 @@ class NodeConfig(BaseSettings):
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"config {path}: {exc}") from None
         base = path.parent
-        for key in ("data_dir", "genesis", "validator_keystore", "validator_password_file"):
+        for key in (
+            "data_dir",
+            "genesis",
+            "validator_keystore",
+            "validator_password_file",
+            "tls_ca_cert",
+            "tls_cert",
+            "tls_key",
+        ):
             if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
                 raw[key] = str(base / raw[key])
         try:
@@ -96,13 +117,15 @@ class NodeConfig(BaseSettings):
 
 
 def write_config(path: Path, values: dict[str, Any]) -> None:
-    """Writes a flat TOML file (strings, numbers, booleans)."""
+    """Writes a flat TOML file (strings, numbers, booleans, lists of strings)."""
     lines = []
     for key, value in values.items():
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
         elif isinstance(value, int | float):
             lines.append(f"{key} = {value}")
+        elif isinstance(value, list):
+            lines.append(f"{key} = {json.dumps([str(v) for v in value])}")
         else:
             lines.append(f"{key} = {json.dumps(str(value))}")
     path.write_text("\n".join(lines) + "\n")

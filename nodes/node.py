@@ -22,6 +22,7 @@ from nodes.config import NodeConfig
 from nodes.errors import TransactionRejectedError
 from nodes.genesis import Genesis
 from nodes.permissioning import AccountPermissioning
+from nodes.qbft.extra import Vote
 from nodes.storage.sqlite import SqliteStore
 from nodes.txpool import PoolLimits, TxPool
 
@@ -50,6 +51,9 @@ class Node:
         # Devnet only (evm_increaseTime / evm_mine): shifts block timestamps, forces a block.
         self.clock_offset = 0.0
         self.force_block = threading.Event()
+        self.on_new_transaction: Callable[[bytes], None] = lambda _: None
+        self.peer_count: Callable[[], int] = lambda: 0
+        self.local_votes: dict[bytes, bool] = {}  # qbft_proposeValidatorVote: address -> add?
 
     def close(self) -> None:
         self.store.close()
@@ -66,8 +70,9 @@ class Node:
 
     # ----------------------------------------------------------- transactions
 
-    def send_raw_transaction(self, raw: bytes) -> bytes:
-        """Validates a signed transaction and pools it; returns its hash."""
+    def send_raw_transaction(self, raw: bytes, gossip: bool = True) -> bytes:
+        """Validates a signed transaction and pools it; returns its hash. New transactions
+        received here (not from a peer) are passed to `on_new_transaction` for gossip."""
         if len(raw) > MAX_TX_BYTES:
             raise TransactionRejectedError("oversized", f"transaction larger than {MAX_TX_BYTES} bytes")
         try:
@@ -92,10 +97,28 @@ class Node:
                 "(Consortium.transactionAllowed returned false)",
             )
         with self.chain.lock:
-            added = self.pool.add(tx, self.state_nonce(sender))
+            state = self.chain.state()
+            price = tx.max_fee_per_gas if tx.type_id else tx.gas_price
+            cost = tx.gas * price + tx.value
+            balance = state.get_balance(Address(sender))
+            if balance < cost:
+                raise TransactionRejectedError(
+                    "insufficient_funds",
+                    f"insufficient funds for gas * price + value: balance {balance}, cost {cost} "
+                    "(gas is free on this network: send with a gas price of 0)",
+                )
+            added = self.pool.add(tx, int(state.get_nonce(Address(sender))))
         if added:
             self.new_transaction.set()
+            if gossip:
+                self.on_new_transaction(raw)
         return bytes(tx.hash)
+
+    def node_allowed(self, fingerprint: bytes) -> bool:
+        """Whether the Consortium allows a peer with this certificate fingerprint."""
+        if self.permissioning is None:
+            return True
+        return self.permissioning.node_allowed(fingerprint)
 
     def pooled_transaction(self, tx_hash: bytes) -> SignedTransactionAPI | None:
         with self.chain.lock:
@@ -113,19 +136,36 @@ class Node:
     def propose(self, timestamp: int, proposer: bytes, round_: int = 0) -> Proposal:
         with self.chain.lock:
             candidates = self.pool.executable(self.state_nonce, limit=10_000)
-            proposal = self.chain.propose(candidates, timestamp=timestamp, proposer=proposer, round_=round_)
+            proposal = self.chain.propose(
+                candidates, timestamp=timestamp, proposer=proposer, round_=round_, vote=self._next_vote()
+            )
             self.pool.remove(
                 tx for tx, reason in proposal.executed.skipped if reason != "does not fit in this block"
             )
             return proposal
 
+    def _next_vote(self) -> Vote | None:
+        """One of our pending validator votes that is not yet in effect."""
+        validators = self.chain.head.extra.validators
+        for address, add in list(self.local_votes.items()):
+            if add == (address in validators):
+                del self.local_votes[address]  # done
+                continue
+            return Vote(address, add)
+        return None
+
     def has_executable_transactions(self) -> bool:
         with self.chain.lock:
             return bool(self.pool.executable(self.state_nonce, limit=1))
 
-    def commit_proposal(self, proposal: Proposal, seals: list[bytes]) -> Block:
+    def commit_proposal(
+        self, proposal: Proposal, seals: list[bytes], round_: int | None = None
+    ) -> Block | None:
+        """Commits a decided proposal; None if a peer's copy of this block was imported first."""
         with self.chain.lock:
-            block = self.chain.commit_proposal(proposal, seals)
+            if self.chain.head.number >= proposal.block.number:
+                return None
+            block = self.chain.commit_proposal(proposal, seals, round_)
             self._after_block(block)
         self._notify(block)
         return block

@@ -18,6 +18,7 @@ from nodes.errors import ExecutionRevertedError
 SELECTOR = function_signature_to_4byte_selector(
     "transactionAllowed(address,address,uint256,uint256,uint256,bytes)"
 )
+NODE_SELECTOR = function_signature_to_4byte_selector("nodeAllowed(bytes32)")
 CHECK_GAS = 5_000_000
 
 
@@ -39,7 +40,21 @@ class AccountPermissioning:
                 result = call(state, CallRequest(to=self.contract, data=payload), CHECK_GAS)
             except ExecutionRevertedError:
                 return False
-        if len(result) != 32:
-            return False
-        (allowed,) = abi_decode(["bool"], result)
-        return bool(allowed)
+        return _true(result)
+
+    def node_allowed(self, fingerprint: bytes) -> bool:
+        """Consortium.nodeAllowed(fingerprint) on the head state."""
+        payload = NODE_SELECTOR + abi_encode(["bytes32"], [fingerprint])
+        with self.chain.lock:
+            try:
+                result = call(self.chain.state(), CallRequest(to=self.contract, data=payload), CHECK_GAS)
+            except ExecutionRevertedError:
+                return False
+        return _true(result)
+
+
+def _true(result: bytes) -> bool:
+    if len(result) != 32:
+        return False
+    (allowed,) = abi_decode(["bool"], result)
+    return bool(allowed)

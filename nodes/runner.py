@@ -13,9 +13,11 @@ from pathlib import Path
 import uvicorn
 
 from nodes.config import NodeConfig
-from nodes.consensus.solo import SoloValidator
+from nodes.consensus.driver import QbftDriver
 from nodes.genesis import Genesis
 from nodes.node import Node
+from nodes.p2p.network import NEW_BLOCK, QBFT, TX, P2PNetwork
+from nodes.p2p.transport import TlsFiles
 from nodes.rpc.api import Api
 from nodes.rpc.server import http_app, ws_app
 
@@ -32,27 +34,41 @@ def run_node(config_path: Path) -> None:
     node = Node(config, genesis)
     key = config.validator_key()
     stop = threading.Event()
-    producer: threading.Thread | None = None
-    validators = node.chain.head.extra.validators
-    if key is not None:
-        address = key.public_key.to_canonical_address()
-        if validators == (address,):
-            producer = threading.Thread(
-                target=SoloValidator(node, key).run, args=(stop,), name="consensus", daemon=True
-            )
-            producer.start()
-        else:
-            log.warning(
-                "validator key 0x%s is not this network's sole validator: not producing", address.hex()
-            )
+    driver = QbftDriver(node, key) if key is not None else None
+    network = _network(node, config, driver)
+    consensus: threading.Thread | None = None
+    if driver is not None:
+        consensus = threading.Thread(target=driver.run, args=(stop,), name="consensus", daemon=True)
+        consensus.start()
     log.info("node %s: chain %d at block %d", config.name, genesis.chain_id, node.chain.head.number)
     try:
-        asyncio.run(_serve(node, config))
+        asyncio.run(_serve(node, config, network))
     finally:
         stop.set()
-        if producer is not None:
-            producer.join(timeout=10)
+        if consensus is not None:
+            consensus.join(timeout=10)
         node.close()
+
+
+def _network(node: Node, config: NodeConfig, driver: QbftDriver | None) -> P2PNetwork | None:
+    if config.p2p_port is None:
+        return None
+    assert config.tls_ca_cert and config.tls_cert and config.tls_key
+    network = P2PNetwork(
+        node,
+        config.p2p_host,
+        config.p2p_port,
+        config.peers,
+        TlsFiles(config.tls_ca_cert, config.tls_cert, config.tls_key),
+    )
+    node.on_new_transaction = lambda raw: network.broadcast(TX, raw)
+    node.peer_count = lambda: len(network.connections)
+    node.add_block_listener(lambda _: network.revalidate_soon())
+    if driver is not None:
+        driver.send = lambda message: network.broadcast(QBFT, message.encode())
+        driver.on_commit = lambda block: network.broadcast(NEW_BLOCK, block.encode())
+        network.on_consensus = driver.deliver
+    return network
 
 
 class _Server(uvicorn.Server):
@@ -63,8 +79,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve(node: Node, config: NodeConfig) -> None:
+async def _serve(node: Node, config: NodeConfig, network: P2PNetwork | None) -> None:
     api = Api(node)
+    if network is not None:
+        await network.start()
     servers = [
         _Server(
             uvicorn.Config(
@@ -89,4 +107,8 @@ async def _serve(node: Node, config: NodeConfig) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, shutdown)
-    await asyncio.gather(*(server.serve() for server in servers))
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        if network is not None:
+            await network.stop()

@@ -36,7 +36,8 @@ from nodes.chain.execution import (
 )
 from nodes.errors import ConfigError, InvalidBlockError
 from nodes.genesis import QBFT_MIX_HASH, Genesis
-from nodes.qbft.extra import QbftExtra, block_hash, commit_seal_hash, quorum, recover_seal, sign_seal
+from nodes.qbft.extra import QbftExtra, Vote, block_hash, commit_seal_hash, quorum, recover_seal, sign_seal
+from nodes.qbft.votes import VoteTally, proposer_for
 from nodes.storage.sqlite import SqliteStore, StoredBlock
 
 ANCESTOR_DEPTH = 256
@@ -83,6 +84,7 @@ class Chain:
         self.chain_id = genesis.chain_id
         self.db = AtomicDB(store.kv)
         self.lock = threading.RLock()
+        self.tally = VoteTally()
         genesis_block = self._genesis_block()
         if store.head_number() is None:
             self._commit(genesis_block, ())
@@ -98,6 +100,11 @@ class Chain:
         head_number = store.head_number()
         assert head_number is not None
         self._head = self.block(head_number)
+        # The vote tally is derived from the headers: replay them (cheap: headers only).
+        validators = genesis_block.extra.validators
+        for number in range(1, head_number + 1):
+            block = self.block(number)
+            validators = self.tally.apply(validators, bytes(block.header.coinbase), block.extra.vote)
 
     # ------------------------------------------------------------ genesis
 
@@ -182,12 +189,14 @@ class Chain:
         timestamp: int,
         proposer: bytes,
         round_: int = 0,
+        vote: Vote | None = None,
         gas_limit: int | None = None,
     ) -> Proposal:
         """Builds and executes the next block; transactions that do not apply are skipped."""
         with self.lock:
             parent = self._head
-            extra = QbftExtra(validators=parent.extra.validators, round=round_)
+            validators = self.tally.copy().apply(parent.extra.validators, proposer, vote)
+            extra = QbftExtra(validators=validators, round=round_, vote=vote)
             template = header_template(
                 parent.header,
                 parent.hash,
@@ -202,16 +211,31 @@ class Chain:
             )
             return Proposal(Block(executed.header, executed.transactions), executed)
 
-    def commit_proposal(self, proposal: Proposal, seals: Sequence[bytes]) -> Block:
-        """Commits our own executed proposal once it carries a quorum of commit seals."""
+    def commit_proposal(self, proposal: Proposal, seals: Sequence[bytes], round_: int | None = None) -> Block:
+        """Commits an executed proposal once it carries a quorum of commit seals; `round_` is the
+        round the seals were made in, if the block was re-proposed in a later round."""
         with self.lock:
-            block = with_seals(proposal.block, seals)
+            block = proposal.block
+            if round_ is not None and round_ != block.extra.round:
+                extra = replace(block.extra, round=round_)
+                block = Block(block.header.copy(extra_data=extra.encode()), block.transactions)
+            block = with_seals(block, seals)
+            if block.header.parent_hash != self._head.hash:
+                raise InvalidBlockError(block.number, "parent hash is not our head")
             self._check_seals(block)
             self._commit(block, proposal.executed.receipts)
             return block
 
     def import_block(self, block: Block) -> None:
-        """Verifies a block from a peer (seals, parent, re-execution) and commits it."""
+        """Verifies a sealed block from a peer (seals, parent, re-execution) and commits it."""
+        with self.lock:
+            self._check_seals(block)
+            proposal = self.execute_candidate(block)
+            self._commit(block, proposal.executed.receipts)
+
+    def execute_candidate(self, block: Block) -> Proposal:
+        """Checks a block against our head (all but its seals) by re-executing it; the state
+        stays in the write buffer until the block is committed or discarded."""
         with self.lock:
             parent = self._head
             number = block.number
@@ -221,11 +245,16 @@ class Chain:
                 raise InvalidBlockError(number, "parent hash is not our head")
             if block.header.timestamp < parent.header.timestamp:
                 raise InvalidBlockError(number, "timestamp is before the parent's")
-            self._check_seals(block)
+            validators = parent.extra.validators
+            coinbase = bytes(block.header.coinbase)
+            if coinbase != proposer_for(validators, number, block.extra.round):
+                raise InvalidBlockError(number, "the coinbase is not the proposer of this height and round")
+            if block.extra.validators != self.tally.copy().apply(validators, coinbase, block.extra.vote):
+                raise InvalidBlockError(number, "the validators in extraData do not follow from the votes")
             template = header_template(
                 parent.header,
                 parent.hash,
-                coinbase=block.header.coinbase,
+                coinbase=coinbase,
                 timestamp=block.header.timestamp,
                 extra_data=block.header.extra_data,
                 gas_limit=block.header.gas_limit,
@@ -245,7 +274,7 @@ class Chain:
             if rlp.encode(executed.header) != rlp.encode(block.header):
                 self.store.kv.discard_pending()
                 raise InvalidBlockError(number, _header_difference(executed.header, block.header))
-            self._commit(block, executed.receipts)
+            return Proposal(block, executed)
 
     def discard(self) -> None:
         """Drops an executed proposal that will not be committed."""
@@ -274,6 +303,8 @@ class Chain:
             ),
             [tx.hash for tx in block.transactions],
         )
+        if block.number > 0:
+            self.tally.apply(self._head.extra.validators, bytes(block.header.coinbase), block.extra.vote)
         self._head = block
 
 

@@ -110,7 +110,7 @@ class Api:
     @rpc("net_peerCount")
     def net_peer_count(self, params: Any) -> str:
         p.positional(params, 0, 0)
-        return q(0)
+        return q(self.node.peer_count())
 
     # ------------------------------------------------------------- chain info
 
@@ -275,11 +275,7 @@ class Api:
     def eth_get_storage_at(self, params: Any) -> str:
         account_raw, slot_raw, ref_raw = p.positional(params, 2, 3)
         account = p.address(account_raw, "address")
-        slot = (
-            p.quantity(slot_raw, "slot")
-            if len(str(slot_raw)) < 66
-            else int(p.hash32(slot_raw, "slot").hex(), 16)
-        )
+        slot = p.storage_key(slot_raw, "slot")
         with self.chain.lock:
             state = self.chain.state(self._block(p.block_ref(ref_raw or "latest")).number)
             return d(state.get_storage(Address(account), slot).to_bytes(32, "big"))
@@ -309,7 +305,7 @@ class Api:
         account = p.address(account_raw, "address")
         if not isinstance(slots_raw, list) or len(slots_raw) > 1000:
             raise invalid_params("storageKeys must be a list of at most 1000 slots")
-        slots = [int.from_bytes(p.data(s, "storageKey"), "big") for s in slots_raw]
+        slots = [p.storage_key(s) for s in slots_raw]
         with self.chain.lock:
             block = self._block(p.block_ref(ref_raw or "latest"))
             return account_proof(self.chain.db, block.header.state_root, account, slots)
@@ -371,6 +367,30 @@ class Api:
         (block_hash,) = p.positional(params, 1, 1)
         block = self._block(p.BlockRef(hash=p.hash32(block_hash, "blockHash")))
         return [d(v) for v in block.extra.validators]
+
+    @rpc("qbft_proposeValidatorVote")
+    def qbft_propose_validator_vote(self, params: Any) -> bool:
+        address_raw, add_raw = p.positional(params, 2, 2)
+        self.node.local_votes[p.address(address_raw, "validatorAddress")] = p.boolean(add_raw, "add")
+        return True
+
+    @rpc("qbft_discardValidatorVote")
+    def qbft_discard_validator_vote(self, params: Any) -> bool:
+        (address_raw,) = p.positional(params, 1, 1)
+        return self.node.local_votes.pop(p.address(address_raw, "validatorAddress"), None) is not None
+
+    @rpc("qbft_getPendingVotes")
+    def qbft_get_pending_votes(self, params: Any) -> dict[str, bool]:
+        """This node's own votes that it will put in the blocks it proposes (as Besu reports them)."""
+        p.positional(params, 0, 0)
+        return {d(a): add for a, add in self.node.local_votes.items()}
+
+    @rpc("qbft_getVoteTally")
+    def qbft_get_vote_tally(self, params: Any) -> dict[str, dict[str, bool]]:
+        """The votes in blocks so far that have not yet changed the validator set."""
+        p.positional(params, 0, 0)
+        with self.chain.lock:
+            return {d(t): {d(v): add for v, add in b.items()} for t, b in self.chain.tally.pending().items()}
 
     # ------------------------------------------------- devnet only (anvil/hardhat names)
 

@@ -39,6 +39,13 @@ def hash32(value: Any, name: str) -> bytes:
     return data(value, name, 32)
 
 
+def storage_key(value: Any, name: str = "storageKey") -> int:
+    """A storage slot as a quantity ("0x0") or as 32 bytes of data, as geth accepts both."""
+    if isinstance(value, str) and len(value) == 66:
+        return int.from_bytes(hash32(value, name), "big")
+    return quantity(value, name)
+
+
 def boolean(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value

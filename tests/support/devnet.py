@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from devnet.network import DevnetOptions, down, up
+from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
 
 
 def free_port_block(size: int) -> int:
@@ -44,7 +44,7 @@ def running_devnet(
         members=members,
         block_period=block_period,
         empty_block_period=empty_block_period,
-        base_port=free_port_block(2 * nodes),
+        base_port=free_port_block(PORTS_PER_NODE * nodes),
     )
     try:
         yield up(options)
