@@ -37,7 +37,7 @@ from nodes.chain.execution import (
 from nodes.errors import ConfigError, InvalidBlockError
 from nodes.genesis import QBFT_MIX_HASH, Genesis
 from nodes.qbft.extra import QbftExtra, Vote, block_hash, commit_seal_hash, quorum, recover_seal, sign_seal
-from nodes.qbft.votes import VoteTally, proposer_for
+from nodes.qbft.votes import VoteTally
 from nodes.storage.sqlite import SqliteStore, StoredBlock
 
 ANCESTOR_DEPTH = 256
@@ -247,8 +247,10 @@ class Chain:
                 raise InvalidBlockError(number, "timestamp is before the parent's")
             validators = parent.extra.validators
             coinbase = bytes(block.header.coinbase)
-            if coinbase != proposer_for(validators, number, block.extra.round):
-                raise InvalidBlockError(number, "the coinbase is not the proposer of this height and round")
+            # Not necessarily this round's proposer: a prepared block is re-proposed unchanged in a later
+            # round (as in Besu); the consensus layer checks who proposed it.
+            if coinbase not in validators:
+                raise InvalidBlockError(number, "the coinbase is not a validator")
             if block.extra.validators != self.tally.copy().apply(validators, coinbase, block.extra.vote):
                 raise InvalidBlockError(number, "the validators in extraData do not follow from the votes")
             template = header_template(
