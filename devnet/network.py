@@ -43,6 +43,7 @@ class DevnetOptions:
     nodes: int = 5
     block_period: float = 1
     empty_block_period: float = 30
+    request_timeout: float = 4
     members: int = len(DEV_CITIES)  # founding member cities (the first `nodes` of them run nodes)
     base_port: int = 8545
     chain_id: int = DEVNET_CHAIN_ID
@@ -93,6 +94,7 @@ def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
         int(time.time()),
         block_period=options.block_period,
         empty_block_period=options.empty_block_period,
+        request_timeout=options.request_timeout,
     )
     genesis.write(options.data_dir / "genesis.json")
     for index, city in enumerate(running):
@@ -221,6 +223,18 @@ def load(data_dir: Path) -> dict[str, Any]:
         raise DevnetError(f"no devnet at {data_dir} (no devnet.json)")
     description: dict[str, Any] = json.loads(path.read_text())
     return description
+
+
+def restart_node(data_dir: Path, name: str) -> int:
+    """Starts a stopped node of the devnet again and records its new pid in devnet.json."""
+    description = load(data_dir)
+    node = next(n for n in description["nodes"] if n["name"] == name)
+    if pid_alive(int(node["pid"])):
+        raise DevnetError(f"node {name} is still running (pid {node['pid']})")
+    node["pid"] = start_node(Path(node["dataDir"]))
+    (data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")
+    wait_for_rpc(str(node["rpc"]), int(node["pid"]))
+    return int(node["pid"])
 
 
 def down(data_dir: Path, timeout: float = 15) -> list[str]:

@@ -36,7 +36,12 @@ def free_port_block(size: int) -> int:
 
 @contextmanager
 def running_devnet(
-    data_dir: Path, nodes: int = 1, members: int = 3, block_period: float = 0.1, empty_block_period: float = 5
+    data_dir: Path,
+    nodes: int = 1,
+    members: int = 3,
+    block_period: float = 0.1,
+    empty_block_period: float = 5,
+    request_timeout: float = 4,
 ) -> Iterator[dict[str, Any]]:
     options = DevnetOptions(
         data_dir=data_dir,
@@ -44,6 +49,7 @@ def running_devnet(
         members=members,
         block_period=block_period,
         empty_block_period=empty_block_period,
+        request_timeout=request_timeout,
         base_port=free_port_block(PORTS_PER_NODE * nodes),
     )
     try:
