@@ -16,7 +16,7 @@ from eth_typing import Address
 from eth_utils.exceptions import ValidationError
 
 from nodes.chain.chain import Block, Chain, Proposal
-from nodes.chain.execution import TX_BUILDER
+from nodes.chain.execution import DOES_NOT_FIT, TX_BUILDER, BuildAbortedError, check_transaction_rules
 from nodes.chain.integrity import verify_store
 from nodes.config import NodeConfig
 from nodes.errors import TransactionRejectedError
@@ -27,6 +27,7 @@ from nodes.storage.sqlite import SqliteStore
 from nodes.txpool import PoolLimits, TxPool
 
 MAX_TX_BYTES = 128 * 1024
+MAX_BUILD_ATTEMPTS = 3
 log = logging.getLogger("govchain.node")
 
 BlockListener = Callable[[Block], None]
@@ -79,6 +80,7 @@ class Node:
             tx = TX_BUILDER.decode(raw)
             tx.validate()
             tx.check_signature_validity()
+            check_transaction_rules(tx)
             sender = bytes(tx.sender)
         except (ValidationError, ValueError, TypeError, IndexError) as exc:
             raise TransactionRejectedError("invalid", f"invalid transaction: {exc}") from None
@@ -136,12 +138,27 @@ class Node:
     def propose(self, timestamp: int, proposer: bytes, round_: int = 0) -> Proposal:
         with self.chain.lock:
             candidates = self.pool.executable(self.state_nonce, limit=10_000)
-            proposal = self.chain.propose(
-                candidates, timestamp=timestamp, proposer=proposer, round_=round_, vote=self._next_vote()
-            )
-            self.pool.remove(
-                tx for tx, reason in proposal.executed.skipped if reason != "does not fit in this block"
-            )
+            for _ in range(MAX_BUILD_ATTEMPTS):
+                try:
+                    proposal = self.chain.propose(
+                        candidates,
+                        timestamp=timestamp,
+                        proposer=proposer,
+                        round_=round_,
+                        vote=self._next_vote(),
+                    )
+                    break
+                except BuildAbortedError as exc:
+                    self.chain.discard()
+                    log.warning("dropping transaction 0x%s: %s", bytes(exc.tx.hash).hex(), exc.reason)
+                    self.pool.remove([exc.tx])
+                    candidates = [tx for tx in candidates if tx.hash != exc.tx.hash]
+            else:
+                proposal = self.chain.propose([], timestamp=timestamp, proposer=proposer, round_=round_)
+            dropped = [(tx, reason) for tx, reason in proposal.executed.skipped if reason != DOES_NOT_FIT]
+            for tx, reason in dropped:
+                log.warning("dropping transaction 0x%s from the pool: %s", bytes(tx.hash).hex(), reason)
+            self.pool.remove(tx for tx, _ in dropped)
             return proposal
 
     def _next_vote(self) -> Vote | None:

@@ -64,7 +64,7 @@ class TxPool:
             raise TransactionRejectedError(
                 "nonce_too_high", f"nonce too far ahead: next nonce is {state_nonce}, got {nonce}"
             )
-        queue = self._by_sender.setdefault(sender, {})
+        queue = self._by_sender.get(sender, {})
         existing = queue.get(nonce)
         if existing is not None:
             if _fee(tx) < _fee(existing.tx):
@@ -80,6 +80,7 @@ class TxPool:
                 raise TransactionRejectedError("pool_full", "transaction pool is full")
         entry = _Entry(nonce, next(self._arrivals), tx)
         queue[nonce] = entry
+        self._by_sender[sender] = queue
         self._by_hash[tx_hash] = entry
         return True
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from eth.abc import ComputationAPI, StateAPI
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
+from eth_utils.exceptions import ValidationError
 
 from nodes.chain.execution import TX_BUILDER
 from nodes.errors import ExecutionRevertedError, NodeError
@@ -38,6 +39,8 @@ def run_call(state: StateAPI, request: CallRequest, gas: int) -> ComputationAPI:
     snapshot = state.snapshot()
     try:
         computation: ComputationAPI = state.apply_transaction(spoofed)  # type: ignore[arg-type]
+    except ValidationError as exc:  # e.g. gas below intrinsic, value above the balance
+        raise ExecutionRevertedError(b"", f"invalid call: {exc}") from None
     finally:
         state.revert(snapshot)
     return computation

@@ -87,11 +87,17 @@ class Chain:
         self.tally = VoteTally()
         genesis_block = self._genesis_block()
         if store.head_number() is None:
-            self._commit(genesis_block, ())
+            self._commit(genesis_block, (), {"chain_id": str(self.chain_id).encode()})
         else:
             store.kv.discard_pending()
         stored_genesis = store.block(0)
         assert stored_genesis is not None
+        stored_chain_id = store.meta("chain_id")
+        if stored_chain_id is not None and int(stored_chain_id) != self.chain_id:
+            raise ConfigError(
+                f"the database at {store.path} belongs to chain id {int(stored_chain_id)}, "
+                f"the genesis file says {self.chain_id}"
+            )
         if stored_genesis.hash != genesis_block.hash:
             raise ConfigError(
                 f"the database at {store.path} holds another chain (genesis {stored_genesis.hash.hex()}), "
@@ -229,6 +235,7 @@ class Chain:
     def import_block(self, block: Block) -> None:
         """Verifies a sealed block from a peer (seals, parent, re-execution) and commits it."""
         with self.lock:
+            self._check_position(block)
             self._check_seals(block)
             proposal = self.execute_candidate(block)
             self._commit(block, proposal.executed.receipts)
@@ -237,12 +244,9 @@ class Chain:
         """Checks a block against our head (all but its seals) by re-executing it; the state
         stays in the write buffer until the block is committed or discarded."""
         with self.lock:
+            self._check_position(block)
             parent = self._head
             number = block.number
-            if number != parent.number + 1:
-                raise InvalidBlockError(number, f"expected block {parent.number + 1}")
-            if block.header.parent_hash != parent.hash:
-                raise InvalidBlockError(number, "parent hash is not our head")
             if block.header.timestamp < parent.header.timestamp:
                 raise InvalidBlockError(number, "timestamp is before the parent's")
             validators = parent.extra.validators
@@ -283,6 +287,12 @@ class Chain:
         with self.lock:
             self.store.kv.discard_pending()
 
+    def _check_position(self, block: Block) -> None:
+        if block.number != self._head.number + 1:
+            raise InvalidBlockError(block.number, f"expected block {self._head.number + 1}")
+        if block.header.parent_hash != self._head.hash:
+            raise InvalidBlockError(block.number, "parent hash is not our head")
+
     def _check_seals(self, block: Block) -> None:
         validators = set(self.validators_after(block.number - 1))
         digest = commit_seal_hash(block.header)
@@ -294,7 +304,9 @@ class Chain:
                 block.number, f"{len(valid)} valid commit seals, {quorum(len(validators))} needed"
             )
 
-    def _commit(self, block: Block, receipts: Sequence[ReceiptAPI]) -> None:
+    def _commit(
+        self, block: Block, receipts: Sequence[ReceiptAPI], meta: dict[str, bytes] | None = None
+    ) -> None:
         self.store.commit_block(
             StoredBlock(
                 number=block.number,
@@ -304,6 +316,7 @@ class Chain:
                 receipts=encode_receipts(receipts),
             ),
             [tx.hash for tx in block.transactions],
+            meta,
         )
         if block.number > 0:
             self.tally.apply(self._head.extra.validators, bytes(block.header.coinbase), block.extra.vote)

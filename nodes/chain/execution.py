@@ -128,15 +128,23 @@ def execute_block(
         if header.gas_used + tx.gas > header.gas_limit:
             if not building:
                 raise ValidationError(f"transaction {tx.hash.hex()} exceeds the block gas limit")
-            skipped.append((tx, "does not fit in this block"))
+            skipped.append((tx, DOES_NOT_FIT))
             continue
         try:
-            receipt, computation = vm.apply_transaction(header, tx)
+            precheck(vm.state, tx)
         except ValidationError as exc:
             if not building:
                 raise
             skipped.append((tx, str(exc)))
             continue
+        try:
+            receipt, computation = vm.apply_transaction(header, tx)
+        except ValidationError as exc:
+            # py-evm refuses some transactions only after it has bumped the sender's nonce, which
+            # cannot be undone here: give up this build rather than commit a half-applied refusal.
+            if not building:
+                raise
+            raise BuildAbortedError(tx, str(exc)) from None
         header = vm.add_receipt_to_header(header, receipt)
         included.append(tx)
         receipts.append(receipt)
@@ -147,6 +155,44 @@ def execute_block(
     processed = vm.block_postprocessing(filled)
     final = vm.finalize_block(processed).block
     return Executed(final.header, tuple(included), tuple(receipts), tuple(computations), tuple(skipped))
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+DOES_NOT_FIT = "does not fit in this block"
+
+
+def check_transaction_rules(tx: SignedTransactionAPI) -> None:
+    """Consensus rules py-evm leaves to the client: EIP-2 low s, EIP-1559 fee order, intrinsic gas."""
+    if not 0 < tx.s <= SECP256K1_N // 2:
+        raise ValidationError("signature s value is not in the lower half of the curve order (EIP-2)")
+    fee_cap = getattr(tx, "max_fee_per_gas", None)
+    tip = getattr(tx, "max_priority_fee_per_gas", None)
+    if tx.type_id in (2, 3, 4) and fee_cap is not None and tip is not None and tip > fee_cap:
+        raise ValidationError("the priority fee (maxPriorityFeePerGas) is above maxFeePerGas (EIP-1559)")
+    if tx.gas < tx.intrinsic_gas:
+        raise ValidationError(f"gas {tx.gas} is below the intrinsic gas {tx.intrinsic_gas}")
+
+
+class BuildAbortedError(Exception):
+    """A transaction passed the pre-checks but py-evm refused it mid-way; rebuild without it."""
+
+    def __init__(self, tx: SignedTransactionAPI, reason: str) -> None:
+        super().__init__(reason)
+        self.tx = tx
+        self.reason = reason
+
+
+def precheck(state: StateAPI, tx: SignedTransactionAPI) -> None:
+    """Everything py-evm would refuse a transaction for, checked before it touches the state."""
+    check_transaction_rules(tx)
+    sender = Address(tx.sender)
+    expected = state.get_nonce(sender)
+    if tx.nonce != expected:
+        raise ValidationError(f"Invalid transaction nonce: expected {expected}, got {tx.nonce}")
+    price = getattr(tx, "max_fee_per_gas", None) if tx.type_id else tx.gas_price
+    cost = tx.gas * (price or 0) + tx.value
+    if state.get_balance(sender) < cost:
+        raise ValidationError(f"insufficient funds: balance {state.get_balance(sender)}, cost {cost}")
 
 
 def state_at(

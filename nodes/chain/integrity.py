@@ -54,6 +54,9 @@ def verify_store(store: SqliteStore) -> int:
         validators = frozenset(extra.validators)
         parent_hash = stored.hash
         count += 1
+    head = store.head_number()
+    if head is not None and head != count - 1:
+        raise TamperedStoreError(count, f"block {count} is missing below the head {head}")
     for key, value, written_in in store.iter_kv():
         if len(key) == 32 and keccak(value) != key:
             raise TamperedStoreError(written_in, f"state entry {key.hex()} does not match its hash")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,11 +50,36 @@ def handle_one(handle: Handle, request: Any) -> dict[str, Any] | None:
     return response if "id" in request else None
 
 
+MAX_NESTING = 128
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest (strings ignored). Checked before json.loads: py-evm
+    raises Python's recursion limit so far that a deep document would overflow the C stack."""
+    if body.count(b"[") + body.count(b"{") <= MAX_NESTING:
+        return 0
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub(b"", body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def handle_payload(handle: Handle, body: bytes | str, max_batch: int) -> Any:
     """A request body (single or batch) → the response value to send (None: nothing to send)."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if nesting_depth(raw) > MAX_NESTING:
+        return _response(
+            None, error=RpcError(INVALID_REQUEST, f"invalid request: nested deeper than {MAX_NESTING}")
+        )
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # JSONDecodeError, over-long integers
         return _response(None, error=RpcError(PARSE_ERROR, "parse error: the body is not valid JSON"))
     if isinstance(payload, list):
         if not payload:
