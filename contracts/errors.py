@@ -8,6 +8,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 
@@ -45,7 +46,11 @@ def decode_error(data: bytes) -> tuple[str, dict[str, Any]]:
             return "Panic", {"code": abi_decode(["uint256"], body)[0]}
         if selector in _errors():
             name, names, types = _errors()[selector]
-            return name, dict(zip(names, abi_decode(types, body), strict=True))
+            values = [
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, abi_decode(types, body), strict=True)
+            ]
+            return name, dict(zip(names, values, strict=True))
     except DecodingError:
         pass
     return "unknown", {"data": "0x" + data.hex()}

@@ -49,7 +49,8 @@ class InProcessChain:
 def _install_signer(w3: Web3, signers: list[LocalAccount]) -> None:
     if "signer" in w3.middleware_onion:
         w3.middleware_onion.remove("signer")
-    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(signers), name="signer", layer=0)
+    # A fresh tuple: web3 caches middleware it considers unchanged, and an equal list would be.
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(tuple(signers)), name="signer", layer=0)
 
 
 def start_inprocess_chain(

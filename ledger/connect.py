@@ -13,5 +13,7 @@ def connect(url: str, signers: list[LocalAccount] | None = None, timeout: float 
     w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     if signers:
-        w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(signers), name="signer", layer=0)
+        w3.middleware_onion.inject(
+            SignAndSendRawMiddlewareBuilder.build(tuple(signers)), name="signer", layer=0
+        )
     return w3

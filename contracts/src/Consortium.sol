@@ -78,7 +78,14 @@ contract Consortium is IConsortium {
     mapping(address => bytes32) public validatorCity;
     address[] private _validatorList;
     Proposal[] private _proposals;
-    mapping(uint256 => mapping(bytes32 => bool)) public hasVoted;
+    struct Ballot {
+        bool cast;
+        bool support;
+        uint32 epoch; // the voter's membership epoch: a removed city's ballot stops counting
+    }
+
+    mapping(uint256 => mapping(bytes32 => Ballot)) private _ballots;
+    mapping(uint256 => bytes32[]) private _voters;
 
     event MemberAdded(bytes32 indexed city, address admin);
     event MemberRemoved(bytes32 indexed city);
@@ -275,10 +282,10 @@ contract Consortium is IConsortium {
         Proposal storage p = _proposals[id];
         if (p.state != ProposalState.Open) revert ProposalClosed(id, p.state);
         if (block.timestamp > p.deadline) revert ProposalExpired(id, p.deadline);
-        if (hasVoted[id][city]) revert AlreadyVoted(id, city);
-        hasVoted[id][city] = true;
-        if (support) p.yes += 1;
-        else p.no += 1;
+        if (hasVoted(id, city)) revert AlreadyVoted(id, city);
+        if (!_ballots[id][city].cast) _voters[id].push(city);
+        _ballots[id][city] = Ballot(true, support, _members[city].epoch);
+        (p.yes, p.no) = _count(id);
         emit VoteCast(id, city, support, p.yes, p.no);
         uint256 n = _memberList.length;
         if (uint256(p.yes) * 2 > n) {
@@ -286,6 +293,22 @@ contract Consortium is IConsortium {
         } else if (uint256(p.no) * 2 >= n) {
             p.state = ProposalState.Rejected;
             emit ProposalRejected(id);
+        }
+    }
+
+    /// @notice Whether `city` has a ballot on proposal `id` from its current membership.
+    function hasVoted(uint256 id, bytes32 city) public view returns (bool) {
+        Ballot storage b = _ballots[id][city];
+        return b.cast && _members[city].active && b.epoch == _members[city].epoch;
+    }
+
+    /// @dev Counts only the ballots of cities that are members now (in the epoch they voted in).
+    function _count(uint256 id) private view returns (uint32 yes, uint32 no) {
+        bytes32[] storage voters = _voters[id];
+        for (uint256 i = 0; i < voters.length; i++) {
+            if (!hasVoted(id, voters[i])) continue;
+            if (_ballots[id][voters[i]].support) yes++;
+            else no++;
         }
     }
 
@@ -316,7 +339,10 @@ contract Consortium is IConsortium {
         if (kind == ProposalKind.RemoveMember) {
             if (!_members[city].active) return Invalid.NotAMember;
             if (_memberList.length == 1) return Invalid.LastMember;
-            return Invalid.None;
+            for (uint256 i = 0; i < _validatorList.length; i++) {
+                if (validatorCity[_validatorList[i]] != city) return Invalid.None;
+            }
+            return Invalid.LastValidator; // the city holds every validator
         }
         if (kind == ProposalKind.AllowNode) {
             if (!_members[city].active) return Invalid.NotAMember;

@@ -55,7 +55,7 @@ class NodeHttpBackend:
         self.signers.append(account)
         self.w3.middleware_onion.remove("signer")
         self.w3.middleware_onion.inject(
-            SignAndSendRawMiddlewareBuilder.build(self.signers), name="signer", layer=0
+            SignAndSendRawMiddlewareBuilder.build(tuple(self.signers)), name="signer", layer=0
         )
 
 

@@ -19,7 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from contracts.errors import decode_error
 from contracts.founding import Founding, Role
@@ -71,8 +71,12 @@ class Deployment:
     def registry_domain(self) -> Domain:
         return domain_for(Attestation, self.chain_id, self.registry.address)
 
-    def transact(self, fn: ContractFunction, sender: LocalAccount) -> TxReceipt:
-        tx_hash = fn.transact({"from": sender.address})
+    def transact(self, fn: ContractFunction, sender: LocalAccount, gas: int | None = None) -> TxReceipt:
+        """Sends and waits; a fixed `gas` skips estimation (slow for big batches in-process)."""
+        params: TxParams = {"from": sender.address}
+        if gas is not None:
+            params["gas"] = gas
+        tx_hash = fn.transact(params)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         assert receipt["status"] == 1, f"transaction {fn.fn_name} failed"
         return receipt
