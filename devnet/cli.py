@@ -21,7 +21,9 @@ DEFAULT_DIR = Path("var/devnet")
 
 @app.command("up")
 def up_command(
-    nodes: Annotated[int, typer.Option("--nodes", min=1, max=5)] = 5,
+    nodes: Annotated[
+        int, typer.Option("--nodes", min=1, max=7, help="5 NRW model regions, up to 2 more")
+    ] = 5,
     data_dir: DataDir = DEFAULT_DIR,
     block_period: Annotated[float, typer.Option("--block-period", min=0.05)] = 1,
     base_port: Annotated[int, typer.Option("--base-port", min=1024, max=65000)] = 8545,

@@ -10,7 +10,9 @@ from eth_utils.crypto import keccak
 
 from contracts.founding import Founding, FoundingAccount, FoundingCity, Role
 
-DEV_CITIES = ("aachen", "gelsenkirchen", "paderborn", "soest", "wuppertal")
+DEV_CITIES = ("aachen", "gelsenkirchen", "paderborn", "soest", "wuppertal")  # the NRW model regions
+# More partner cities for larger test networks (up to seven validators).
+EXTRA_DEV_CITIES = ("bielefeld", "muenster")
 DEV_KEY_WARNING = "development key derived from a public seed: never use outside the devnet"
 
 

@@ -22,7 +22,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from contracts.genesis import CONSORTIUM_ADDRESS
-from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, CityKeys, dev_founding
+from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, EXTRA_DEV_CITIES, CityKeys, dev_founding
 from ledger.connect import connect
 from ledger.deploy import deploy_record_contracts
 from nodes.config import write_config
@@ -45,6 +45,11 @@ class DevnetOptions:
     empty_block_period: float = 30
     request_timeout: float = 4
     members: int = len(DEV_CITIES)  # founding member cities (the first `nodes` of them run nodes)
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        return (DEV_CITIES + EXTRA_DEV_CITIES)[: max(self.members, self.nodes)]
+
     base_port: int = 8545
     chain_id: int = DEVNET_CHAIN_ID
 
@@ -72,14 +77,14 @@ def _write_keystore(path: Path, account: LocalAccount) -> None:
 
 def prepare(options: DevnetOptions, calibration_until: int) -> list[CityKeys]:
     """Writes genesis, keys and node configs for a fresh devnet; returns the cities' keys."""
-    if not 1 <= options.nodes <= options.members <= len(DEV_CITIES):
-        raise DevnetError(f"--nodes must be between 1 and {options.members}")
+    if not 1 <= options.nodes <= len(DEV_CITIES + EXTRA_DEV_CITIES):
+        raise DevnetError(f"--nodes must be between 1 and {len(DEV_CITIES + EXTRA_DEV_CITIES)}")
     if (options.data_dir / "devnet.json").exists():
         raise DevnetError(
             f"{options.data_dir} already holds a devnet: run `govchain devnet down` or pick another dir"
         )
     options.data_dir.mkdir(parents=True, exist_ok=True)
-    cities = [CityKeys.derive(c) for c in DEV_CITIES[: options.members]]
+    cities = [CityKeys.derive(c) for c in options.cities]
     running = cities[: options.nodes]
     ca_dir = options.data_dir / "ca"
     ca_dir.mkdir(exist_ok=True)
