@@ -25,6 +25,8 @@ from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, EXTRA_DEV_CITIES, CityKeys, dev_founding
 from ledger.connect import connect
 from ledger.deploy import deploy_record_contracts
+from ledger.rpc import RpcClient
+from ledger.trust import trust_from_node
 from nodes.config import write_config
 from nodes.genesis import make_genesis
 from nodes.p2p.pki import create_ca, fingerprint, issue_node_keypair
@@ -207,7 +209,36 @@ def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None)
         "warning": DEV_KEY_WARNING,
     }
     (options.data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")
+    trust = trust_from_node(RpcClient([str(n["rpc"]) for n in nodes]))
+    (options.data_dir / "trust.json").write_text(json.dumps(trust, indent=2) + "\n")
+    _write_gateways(options.data_dir, cities, nodes, description)
+    progress("wrote trust.json and gateways/<city>.json")
     return description
+
+
+def _write_gateways(
+    data_dir: Path, cities: list[CityKeys], nodes: list[dict[str, Any]], description: dict[str, Any]
+) -> None:
+    """Per city: gateway settings for `govchain ledger ...` and the services, with a dev keystore."""
+    folder = data_dir / "gateways"
+    folder.mkdir(exist_ok=True)
+    (folder / "DEV-PASSPHRASE.txt").write_text(DEV_PASSWORD + "-gateway\n")
+    for city in cities:
+        own = [n["rpc"] for n in nodes if n["name"] == city.city]
+        others = [n["rpc"] for n in nodes if n["name"] != city.city]
+        keystore = Account.encrypt(
+            city.gateway.key, DEV_PASSWORD + "-gateway", kdf="scrypt", iterations=2**10
+        )
+        (folder / f"{city.city}-gateway.keystore.json").write_text(json.dumps(keystore))
+        settings = {
+            "city": city.city,
+            "outbox": f"{city.city}-outbox.sqlite",
+            "nodes": own + others,
+            "chainId": description["chainId"],
+            "contracts": description["contracts"],
+            "keystore": f"{city.city}-gateway.keystore.json",
+        }
+        (folder / f"{city.city}.json").write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def _city_accounts(city: CityKeys, calibration_until: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from contracts.founding import Founding
 from contracts.genesis import CONSORTIUM_ADDRESS, consortium_genesis_account
 from nodes.errors import ConfigError
-from nodes.qbft.extra import QbftExtra
+from protocol.qbft_extra import QbftExtra
 
 # Besu's QBFT mixHash ("ctical byzantine fault tolerance")
 QBFT_MIX_HASH = bytes.fromhex("63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365")

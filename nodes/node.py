@@ -22,9 +22,9 @@ from nodes.config import NodeConfig
 from nodes.errors import TransactionRejectedError
 from nodes.genesis import Genesis
 from nodes.permissioning import AccountPermissioning
-from nodes.qbft.extra import Vote
 from nodes.storage.sqlite import SqliteStore
 from nodes.txpool import PoolLimits, TxPool
+from protocol.qbft_extra import Vote
 
 MAX_TX_BYTES = 128 * 1024
 MAX_BUILD_ATTEMPTS = 3

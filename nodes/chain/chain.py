@@ -36,9 +36,9 @@ from nodes.chain.execution import (
 )
 from nodes.errors import ConfigError, InvalidBlockError
 from nodes.genesis import QBFT_MIX_HASH, Genesis
-from nodes.qbft.extra import QbftExtra, Vote, block_hash, commit_seal_hash, quorum, recover_seal, sign_seal
 from nodes.qbft.votes import VoteTally
 from nodes.storage.sqlite import SqliteStore, StoredBlock
+from protocol.qbft_extra import QbftExtra, Vote, block_hash, commit_seal_hash, quorum, recover_seal, sign_seal
 
 ANCESTOR_DEPTH = 256
 
@@ -175,7 +175,10 @@ class Chain:
 
     def validators_after(self, number: int) -> tuple[bytes, ...]:
         """The validators that seal block number+1 (from block `number`'s extraData)."""
-        return self.block(number).extra.validators
+        stored = self.store.block(number)
+        if stored is None:
+            raise KeyError(number)
+        return QbftExtra.decode(decode_header(stored.header).extra_data).validators
 
     def ancestors(self, parent_number: int) -> list[bytes]:
         """Hashes of the block `parent_number` and its ancestors, newest first (for BLOCKHASH)."""

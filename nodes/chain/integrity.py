@@ -13,8 +13,8 @@ from eth_utils.crypto import keccak
 
 from nodes.chain.execution import decode_header, decode_receipts, decode_transactions
 from nodes.errors import TamperedStoreError
-from nodes.qbft.extra import ExtraDataError, QbftExtra, block_hash, commit_seal_hash, quorum, recover_seal
 from nodes.storage.sqlite import SqliteStore
+from protocol.qbft_extra import ExtraDataError, QbftExtra, block_hash, commit_seal_hash, quorum, recover_seal
 
 
 def verify_store(store: SqliteStore) -> int:

@@ -14,7 +14,7 @@ import rlp
 from eth_keys.datatypes import PrivateKey
 from eth_utils.crypto import keccak
 
-from nodes.qbft.extra import recover_seal, sign_seal
+from protocol.qbft_extra import recover_seal, sign_seal
 
 PROPOSAL, PREPARE, COMMIT, ROUND_CHANGE = 0x12, 0x13, 0x14, 0x15
 

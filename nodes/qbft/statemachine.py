@@ -13,7 +13,6 @@ from typing import Protocol
 from eth_keys.datatypes import PrivateKey
 
 from nodes.chain.chain import Block
-from nodes.qbft.extra import commit_seal_hash, sign_seal
 from nodes.qbft.messages import Commit, Prepare, Proposal, RoundChange, Signed
 from nodes.qbft.validation import (
     InvalidMessageError,
@@ -23,6 +22,7 @@ from nodes.qbft.validation import (
     validate_proposal,
     validate_round_change,
 )
+from protocol.qbft_extra import commit_seal_hash, sign_seal
 
 log = logging.getLogger("govchain.qbft")
 

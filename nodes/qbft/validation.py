@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nodes.chain.chain import Block
-from nodes.qbft.extra import commit_seal_hash, recover_seal
 from nodes.qbft.messages import Commit, MessageError, Prepare, Proposal, RoundChange, Signed, decode_message
+from protocol.qbft_extra import commit_seal_hash, recover_seal
 
 
 class InvalidMessageError(Exception):

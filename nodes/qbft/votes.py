@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nodes.qbft.extra import Vote
+from protocol.qbft_extra import Vote
 
 
 def proposer_for(validators: tuple[bytes, ...], height: int, round_: int) -> bytes:

@@ -368,6 +368,24 @@ class Api:
         block = self._block(p.BlockRef(hash=p.hash32(block_hash, "blockHash")))
         return [d(v) for v in block.extra.validators]
 
+    @rpc("qbft_getValidatorChangeBlocks")
+    def qbft_get_validator_change_blocks(self, params: Any) -> list[str]:
+        """Blocks in [from, to] whose extraData names another validator set than their parent's
+        (govchain's extension, for proof bundles; on Besu, scan qbft_getValidatorsByBlockNumber)."""
+        first_raw, last_raw = p.positional(params, 2, 2)
+        first = max(1, self._block(p.block_ref(first_raw, "fromBlock")).number)
+        last = self._block(p.block_ref(last_raw, "toBlock")).number
+        if last - first > 1_000_000:
+            raise RpcError(LIMIT_EXCEEDED, "range too large (at most 1,000,000 blocks)")
+        changes = []
+        previous = self.chain.validators_after(first - 1)
+        for number in range(first, last + 1):
+            current = self.chain.validators_after(number)
+            if current != previous:
+                changes.append(q(number))
+            previous = current
+        return changes
+
     @rpc("qbft_proposeValidatorVote")
     def qbft_propose_validator_vote(self, params: Any) -> bool:
         address_raw, add_raw = p.positional(params, 2, 2)

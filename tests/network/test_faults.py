@@ -211,7 +211,7 @@ def test_validators_vote_a_validator_out_and_the_quorum_follows(devnet: Path) ->
     changed_at = height(live[0])
     wait_for(lambda: min(height(n) for n in live) >= changed_at + 3, 60, "blocks with four validators")
     block = rpc(live[0]["rpc"], "eth_getBlockByNumber", [hex(changed_at + 2), False])
-    from nodes.qbft.extra import QbftExtra
+    from protocol.qbft_extra import QbftExtra
 
     extra = QbftExtra.decode(bytes.fromhex(block["extraData"][2:]))
     assert len(extra.validators) == 4 and len(extra.seals) >= 3  # ⌈2·4/3⌉ = 3

@@ -41,7 +41,7 @@ from devnet.network import pid_alive, start_node, wait_for_rpc
 from ledger.connect import connect
 from nodes.chain.execution import decode_header, decode_receipts, decode_transactions
 from nodes.genesis import Genesis, make_genesis
-from nodes.qbft.extra import QbftExtra
+from protocol.qbft_extra import QbftExtra
 from tests.support.devnet import free_port_block, running_devnet
 
 REPO = Path(__file__).resolve().parents[2]

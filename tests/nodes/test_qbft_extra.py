@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from nodes.chain.execution import EMPTY_REQUESTS_HASH
 from nodes.genesis import QBFT_MIX_HASH
-from nodes.qbft.extra import (
+from protocol.qbft_extra import (
     SEAL_LENGTH,
     VANITY_LENGTH,
     ExtraDataError,

@@ -10,9 +10,9 @@ import pytest
 from eth_keys.datatypes import PrivateKey
 
 from nodes.chain.chain import Block
-from nodes.qbft.extra import QbftExtra
 from nodes.qbft.messages import Commit, Prepare, Proposal, RoundChange, Signed
 from nodes.qbft.votes import proposer_for
+from protocol.qbft_extra import QbftExtra
 from tests.nodes.qbft_sim import SimNetwork, build_network
 
 TIMEOUT = 2.0

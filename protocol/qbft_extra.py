@@ -92,19 +92,34 @@ def _decode_vote(vote: object) -> Vote | None:
     return Vote(address=vote[0], add=vote[1] == bytes([VOTE_ADD]))
 
 
-def _header_with_extra(header: BlockHeaderAPI, extra: QbftExtra) -> BlockHeaderAPI:
-    return header.copy(extra_data=extra.encode())
+EXTRA_DATA_INDEX = 12  # position of extraData in the RLP list of an Ethereum block header
+
+
+def _rehash(header_rlp: bytes, keep_round: bool) -> bytes:
+    fields = rlp.decode(header_rlp)
+    if not isinstance(fields, list) or len(fields) <= EXTRA_DATA_INDEX:
+        raise ExtraDataError("not an RLP block header")
+    extra = QbftExtra.decode(fields[EXTRA_DATA_INDEX])
+    fields[EXTRA_DATA_INDEX] = replace(extra, seals=(), round=extra.round if keep_round else 0).encode()
+    return keccak(bytes(rlp.encode(fields)))
+
+
+def block_hash_of_rlp(header_rlp: bytes) -> bytes:
+    """The QBFT block hash of an RLP-encoded header (round 0, no seals)."""
+    return _rehash(header_rlp, keep_round=False)
+
+
+def commit_seal_hash_of_rlp(header_rlp: bytes) -> bytes:
+    """What each commit seal of an RLP-encoded header signs (no seals, round kept)."""
+    return _rehash(header_rlp, keep_round=True)
 
 
 def block_hash(header: BlockHeaderAPI) -> bytes:
-    extra = QbftExtra.decode(header.extra_data)
-    stripped = _header_with_extra(header, replace(extra, round=0, seals=()))
-    return keccak(bytes(rlp.encode(stripped)))
+    return block_hash_of_rlp(bytes(rlp.encode(header)))
 
 
 def commit_seal_hash(header: BlockHeaderAPI) -> bytes:
-    extra = QbftExtra.decode(header.extra_data)
-    return keccak(rlp.encode(_header_with_extra(header, replace(extra, seals=()))))
+    return commit_seal_hash_of_rlp(bytes(rlp.encode(header)))
 
 
 def sign_seal(digest: bytes, private_key: PrivateKey) -> bytes:
