@@ -33,7 +33,8 @@ class InProcessChain:
 
     def advance_time(self, seconds: int) -> None:
         """Mines a block `seconds` after the latest one."""
-        self.tester.time_travel(self.chain_time() + seconds)
+        # eth-tester's time_travel lands one second short (it expects mining to add that second).
+        self.tester.time_travel(self.chain_time() + seconds + 1)
 
     def add_signer(self, account: LocalAccount) -> None:
         """Funds `account` and lets web3 sign for it."""
