@@ -141,7 +141,7 @@ def verify_command(
         console.print(f"INVALID\n  ✗ format: cannot read {file}: {exc}")
         raise typer.Exit(1) from None
     verdict = verify_bundle(bundle_json, load_trust(trust))
-    console.print(verdict.describe(), highlight=False)
+    console.print(verdict.describe(), highlight=False, soft_wrap=True)
     if not verdict.valid:
         raise typer.Exit(1)
 
