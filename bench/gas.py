@@ -27,6 +27,7 @@ from web3.types import TxParams, TxReceipt
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.inprocess import start_inprocess_chain
 from devnet.keys import DEV_CITIES, CityKeys, dev_founding
+from devnet.samples import sample_weighing
 from ledger.deploy import bind, deploy_record_contracts
 from ledger.records import Attestation, Weighing, domain_for, short_text
 
@@ -72,22 +73,7 @@ def main() -> None:
     def signed(scale_index: int) -> tuple[tuple[Any, ...], bytes]:
         scale = aachen.scales[scale_index]
         seq[scale.address] += 1
-        record = Weighing(
-            os.urandom(32),
-            scale.address,
-            seq[scale.address],
-            int(time.time() * 1000),
-            True,
-            18_000,
-            12_000,
-            6_000,
-            0,
-            200301,
-            os.urandom(32),
-            os.urandom(32),
-            os.urandom(32),
-            0,
-        )
+        record = sample_weighing(scale.address, seq[scale.address], measured_at=int(time.time() * 1000))
         return record.as_abi(), record.sign(w_domain, scale.key)
 
     def timed(prepare: Callable[[], Callable[[], HexBytes]]) -> tuple[TxReceipt, float]:

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from devnet.keys import CityKeys
 from devnet.network import DevnetOptions, down, up
+from devnet.samples import sample_weighing
 from ledger.deploy import ContractAddresses
 from ledger.gateway import Gateway, GatewaySettings
 from ledger.records import Weighing, domain_for
@@ -51,22 +52,7 @@ def run(records: int, nodes: int, batch: int) -> dict[str, Any]:
             now_ms = int(time.time() * 1000)
             signed = []
             for seq in range(1, records + 1):
-                w = Weighing(
-                    os.urandom(32),
-                    scale.address,
-                    seq,
-                    now_ms,
-                    True,
-                    18_000,
-                    12_000,
-                    6_000,
-                    0,
-                    200301,
-                    os.urandom(32),
-                    os.urandom(32),
-                    os.urandom(32),
-                    0,
-                )
+                w = sample_weighing(scale.address, seq, measured_at=now_ms)
                 signed.append((w, w.sign(domain, scale.key)))
             start = time.perf_counter()
             keys = [gateway.submit("weighing", w, s)[0].id for w, s in signed]

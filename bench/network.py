@@ -28,6 +28,7 @@ from rich.table import Table
 
 from devnet.keys import CityKeys
 from devnet.network import DevnetOptions, down, up
+from devnet.samples import free_gas_transaction, sample_weighing
 from ledger.connect import connect
 from ledger.deploy import bind
 from ledger.records import Weighing, domain_for
@@ -41,34 +42,9 @@ def presigned(chain_id: int, weighing_address: str, count: int) -> list[bytes]:
     raws = []
     for nonce in range(count):
         scale = aachen.scales[0]
-        w = Weighing(
-            os.urandom(32),
-            scale.address,
-            nonce + 1,
-            now_ms,
-            True,
-            18_000,
-            12_000,
-            6_000,
-            0,
-            200301,
-            os.urandom(32),
-            os.urandom(32),
-            os.urandom(32),
-            0,
-        )
+        w = sample_weighing(scale.address, nonce + 1, measured_at=now_ms)
         data = contract.encode_abi("submit", [w.as_abi(), w.sign(domain, scale.key)])
-        tx = {
-            "nonce": nonce,
-            "to": weighing_address,
-            "data": data,
-            "gas": 400_000,
-            "value": 0,
-            "maxFeePerGas": 0,
-            "maxPriorityFeePerGas": 0,
-            "chainId": chain_id,
-            "type": 2,
-        }
+        tx = free_gas_transaction(nonce, weighing_address, data, 400_000, chain_id)
         raws.append(bytes(Account.sign_transaction(tx, aachen.gateway.key).raw_transaction))
     return raws
 

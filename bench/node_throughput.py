@@ -31,6 +31,7 @@ from contracts.artifacts import load_artifact
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.keys import CityKeys
 from devnet.network import DevnetOptions, down, up
+from devnet.samples import free_gas_transaction, sample_weighing
 from ledger.connect import connect
 from ledger.deploy import bind
 from ledger.records import Weighing, domain_for
@@ -52,36 +53,11 @@ def signed_batches(
         records, signatures = [], []
         for _ in range(batch):
             seq += 1
-            w = Weighing(
-                os.urandom(32),
-                scale.address,
-                seq,
-                now_ms,
-                True,
-                18_000,
-                12_000,
-                6_000,
-                0,
-                200301,
-                os.urandom(32),
-                os.urandom(32),
-                os.urandom(32),
-                0,
-            )
+            w = sample_weighing(scale.address, seq, measured_at=now_ms)
             records.append(w.as_abi())
             signatures.append(w.sign(domain, scale.key))
         data = contract.encode_abi("submitBatch", [records, signatures])
-        tx = {
-            "nonce": nonce,
-            "to": weighing_address,
-            "data": data,
-            "gas": 100_000 * batch + 200_000,
-            "value": 0,
-            "maxFeePerGas": 0,
-            "maxPriorityFeePerGas": 0,
-            "chainId": chain_id,
-            "type": 2,
-        }
+        tx = free_gas_transaction(nonce, weighing_address, data, 100_000 * batch + 200_000, chain_id)
         raws.append(bytes(Account.sign_transaction(tx, gateway.key).raw_transaction))
     return raws
 
@@ -95,16 +71,7 @@ def raw_limit(genesis: Genesis, admin: LocalAccount, validator: LocalAccount, ra
         deployments = []
         for nonce, name in enumerate(("WeighingLedger", "RegistryAttestations")):
             code = load_artifact(name).bytecode + bytes(12) + bytes.fromhex(CONSORTIUM_ADDRESS[2:])
-            tx = {
-                "nonce": nonce,
-                "data": code,
-                "gas": 5_000_000,
-                "value": 0,
-                "maxFeePerGas": 0,
-                "maxPriorityFeePerGas": 0,
-                "chainId": genesis.chain_id,
-                "type": 2,
-            }
+            tx = free_gas_transaction(nonce, None, code, 5_000_000, genesis.chain_id)
             deployments.append(
                 TX_BUILDER.decode(bytes(Account.sign_transaction(tx, admin.key).raw_transaction))
             )

@@ -15,7 +15,7 @@ from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.inprocess import start_inprocess_chain
 from devnet.keys import DEV_CITIES, CityKeys, dev_founding
 from ledger.deploy import bind, deploy_record_contracts
-from ledger.records import Attestation, Weighing, domain_for, salted_ref, short_text
+from ledger.records import WEIGHING_REJECTIONS, Attestation, Weighing, domain_for, salted_ref, short_text
 
 STATUS = {
     0: "unbekannt / unknown",
@@ -24,18 +24,6 @@ STATUS = {
     3: "widerrufen / revoked",
     4: "ersetzt / superseded",
 }
-REASONS = [
-    "None",
-    "BadSignature",
-    "NotAScale",
-    "WrongCity",
-    "CalibrationExpired",
-    "BadNetWeight",
-    "BadTareMode",
-    "ZeroRecordId",
-    "DuplicateRecord",
-    "SeqReplay",
-]
 
 
 def run_demo(console: Console) -> None:
@@ -96,7 +84,7 @@ def _weigh(console: Console, chain_id: int, weighing: Contract, city: CityKeys) 
     matches = entry[0] == record.digest(domain)
     console.print(f"On chain: digest {entry[0].hex()[:16]}… matches the signed record: {matches}")
     reason, _ = weighing.functions.check(record.as_abi(), signature).call()
-    console.print(f"Sending it again would be refused: {REASONS[reason]}")
+    console.print(f"Sending it again would be refused: {WEIGHING_REJECTIONS[reason]}")
 
 
 def _attest(console: Console, chain_id: int, registry: Contract, city: CityKeys, now: int) -> None:

@@ -15,6 +15,19 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 WEIGHING_DOMAIN = "govchain-weighing"
+# WeighingLedger.Reason, by code: why the contract refused a weighing.
+WEIGHING_REJECTIONS = (
+    "None",
+    "BadSignature",
+    "NotAScale",
+    "WrongCity",
+    "CalibrationExpired",
+    "BadNetWeight",
+    "BadTareMode",
+    "ZeroRecordId",
+    "DuplicateRecord",
+    "SeqReplay",
+)
 REGISTRY_DOMAIN = "govchain-registry"
 DOMAIN_VERSION = "1"
 

@@ -29,22 +29,10 @@ from contracts.errors import describe_error
 from ledger.errors import LedgerError, RpcCallError
 from ledger.events import decode_rpc_log
 from ledger.outbox import FINAL, KEY_PREFIX, REJECTED, Outbox, StoredTx
-from ledger.records import Attestation, Revocation, Supersession, Weighing, domain_for
+from ledger.records import WEIGHING_REJECTIONS, Attestation, Revocation, Supersession, Weighing, domain_for
 from ledger.rpc import RpcClient
 
 log = logging.getLogger("govchain.ledger")
-WEIGHING_REASONS = (
-    "None",
-    "BadSignature",
-    "NotAScale",
-    "WrongCity",
-    "CalibrationExpired",
-    "BadNetWeight",
-    "BadTareMode",
-    "ZeroRecordId",
-    "DuplicateRecord",
-    "SeqReplay",
-)
 GAS_PER_WEIGHING = 150_000
 GAS_PER_ATTESTATION = 400_000
 EVENT_KINDS = {"Attested": "attestation", "Revoked": "revocation", "Superseded": "supersession"}
@@ -164,7 +152,7 @@ class Submitter:
         self.on_settled(list(outcomes))
 
     def _weighing_rejection(self, record_id: str, reason: int, items: list[Any]) -> tuple[str, str | None]:
-        name = WEIGHING_REASONS[reason] if reason < len(WEIGHING_REASONS) else str(reason)
+        name = WEIGHING_REJECTIONS[reason] if reason < len(WEIGHING_REJECTIONS) else str(reason)
         if name == "DuplicateRecord":
             # Recorded before (e.g. by an earlier transaction whose receipt we never saw): if the
             # chain holds exactly this record, it is final.

@@ -161,3 +161,15 @@ def test_short_text_pads_and_refuses_long_labels() -> None:
     assert short_text("Melderegister") == b"Melderegister".ljust(32, b"\0")
     with pytest.raises(ValueError, match="longer than 32"):
         short_text("x" * 33)
+
+
+def test_rejection_names_follow_the_contracts_reason_enum() -> None:
+    import re
+    from pathlib import Path
+
+    from ledger.records import WEIGHING_REJECTIONS
+
+    source = (Path(__file__).resolve().parents[2] / "contracts" / "src" / "WeighingLedger.sol").read_text()
+    match = re.search(r"enum Reason \{([^}]*)\}", source)
+    assert match is not None
+    assert tuple(name.strip() for name in match.group(1).split(",") if name.strip()) == WEIGHING_REJECTIONS
