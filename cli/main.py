@@ -9,6 +9,7 @@ from rich.table import Table
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 from devnet import cli as devnet_cli
 from ledger import cli as ledger_cli
+from nodes import ca_cli
 from nodes import cli as node_cli
 
 app = typer.Typer(help="govchain: the permissioned ledger of the partner cities.", no_args_is_help=True)
@@ -17,6 +18,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(node_cli.app, name="node")
 app.add_typer(devnet_cli.app, name="devnet")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(ca_cli.app, name="ca")
 app.command("verify")(ledger_cli.verify_command)
 console = Console()
 
