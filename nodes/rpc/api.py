@@ -1,85 +1,25 @@
-"""The JSON-RPC methods (eth_, net_, web3_, txpool_, qbft_): thin handlers over `Node`."""
+"""The Ethereum JSON-RPC methods (eth_, net_, web3_, txpool_) over `Node`; qbft_ ones: QbftMethods."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from eth.abc import LogAPI
-from eth_bloom.bloom import BloomFilter
 from eth_typing import Address
 
 from nodes.chain.calls import CallRequest, call, estimate_gas
 from nodes.chain.chain import Block
-from nodes.errors import NodeError
-from nodes.node import Node
 from nodes.rpc import params as p
-from nodes.rpc.errors import LIMIT_EXCEEDED, RESOURCE_NOT_FOUND, RpcError, invalid_params, to_rpc_error
+from nodes.rpc.base import rpc
+from nodes.rpc.errors import LIMIT_EXCEEDED, RESOURCE_NOT_FOUND, RpcError, invalid_params
 from nodes.rpc.format import d, format_block, format_log, format_receipt, format_transaction, q
+from nodes.rpc.logs import LogFilter, parse_filter
 from nodes.rpc.proofs import account_proof
+from nodes.rpc.qbft_api import QbftMethods
 
 CLIENT_VERSION = "govchain/v0.1.0/py-evm"
-RPC_NAME = "_rpc_name"
-Handler = Callable[[Any], Any]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def rpc(name: str) -> Callable[[F], F]:
-    """Marks a method of Api as the handler of the JSON-RPC method `name`."""
-
-    def mark(method: F) -> F:
-        setattr(method, RPC_NAME, name)
-        return method
-
-    return mark
-
-
-class Api:
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.chain = node.chain
-        self.methods: dict[str, Handler] = {}
-        for attribute in dir(type(self)):
-            method_name = getattr(getattr(type(self), attribute), RPC_NAME, None)
-            if method_name is None or (method_name.startswith("evm_") and not node.config.devnet):
-                continue  # the evm_ methods move the clock: devnet only
-            self.methods[method_name] = getattr(self, attribute)
-
-    def handle(self, method: str, params: Any) -> Any:
-        handler = self.methods.get(method)
-        if handler is None:
-            raise RpcError(-32601, f"the method {method} does not exist/is not available")
-        try:
-            return handler(params)
-        except NodeError as exc:
-            raise to_rpc_error(exc) from None
-
-    # ------------------------------------------------------------ helpers
-
-    def _block(self, ref: p.BlockRef) -> Block:
-        head = self.chain.head
-        if ref.hash is not None:
-            block = self.chain.block_by_hash(ref.hash)
-            if block is None:
-                raise RpcError(RESOURCE_NOT_FOUND, f"block {d(ref.hash)} not found")
-            return block
-        if ref.tag == "earliest":
-            return self.chain.block(0)
-        if ref.tag is not None:  # latest, pending, safe, finalized: every committed block is final
-            return head
-        assert ref.number is not None
-        if ref.number > head.number:
-            raise RpcError(RESOURCE_NOT_FOUND, f"block {ref.number} not found (head is {head.number})")
-        return self.chain.block(ref.number)
-
-    def _maybe_block(self, ref: p.BlockRef) -> Block | None:
-        try:
-            return self._block(ref)
-        except RpcError as exc:
-            if exc.code == RESOURCE_NOT_FOUND:
-                return None
-            raise
-
+class Api(QbftMethods):
     def _call_request(self, value: Any) -> CallRequest:
         tx = p.obj(value, "transaction")
         return CallRequest(
@@ -353,146 +293,3 @@ class Api:
         with self.chain.lock:
             pending, queued = self.node.pool.stats(self.node.state_nonce)
         return {"pending": q(pending), "queued": q(queued)}
-
-    # ------------------------------------------------------------------- qbft
-
-    @rpc("qbft_getValidatorsByBlockNumber")
-    def qbft_get_validators_by_block_number(self, params: Any) -> list[str]:
-        (ref,) = p.positional(params, 1, 1)
-        block = self._block(p.block_ref(ref))
-        return [d(v) for v in block.extra.validators]
-
-    @rpc("qbft_getValidatorsByBlockHash")
-    def qbft_get_validators_by_block_hash(self, params: Any) -> list[str]:
-        (block_hash,) = p.positional(params, 1, 1)
-        block = self._block(p.BlockRef(hash=p.hash32(block_hash, "blockHash")))
-        return [d(v) for v in block.extra.validators]
-
-    @rpc("qbft_getValidatorChangeBlocks")
-    def qbft_get_validator_change_blocks(self, params: Any) -> list[str]:
-        """Blocks in [from, to] whose extraData names another validator set than their parent's
-        (govchain's extension, for proof bundles; on Besu, scan qbft_getValidatorsByBlockNumber)."""
-        first_raw, last_raw = p.positional(params, 2, 2)
-        first = max(1, self._block(p.block_ref(first_raw, "fromBlock")).number)
-        last = self._block(p.block_ref(last_raw, "toBlock")).number
-        if last - first > 1_000_000:
-            raise RpcError(LIMIT_EXCEEDED, "range too large (at most 1,000,000 blocks)")
-        changes = []
-        previous = self.chain.validators_after(first - 1)
-        for number in range(first, last + 1):
-            current = self.chain.validators_after(number)
-            if current != previous:
-                changes.append(q(number))
-            previous = current
-        return changes
-
-    @rpc("qbft_proposeValidatorVote")
-    def qbft_propose_validator_vote(self, params: Any) -> bool:
-        address_raw, add_raw = p.positional(params, 2, 2)
-        self.node.local_votes[p.address(address_raw, "validatorAddress")] = p.boolean(add_raw, "add")
-        return True
-
-    @rpc("qbft_discardValidatorVote")
-    def qbft_discard_validator_vote(self, params: Any) -> bool:
-        (address_raw,) = p.positional(params, 1, 1)
-        return self.node.local_votes.pop(p.address(address_raw, "validatorAddress"), None) is not None
-
-    @rpc("qbft_getPendingVotes")
-    def qbft_get_pending_votes(self, params: Any) -> dict[str, bool]:
-        """This node's own votes that it will put in the blocks it proposes (as Besu reports them)."""
-        p.positional(params, 0, 0)
-        return {d(a): add for a, add in self.node.local_votes.items()}
-
-    @rpc("qbft_getVoteTally")
-    def qbft_get_vote_tally(self, params: Any) -> dict[str, dict[str, bool]]:
-        """The votes in blocks so far that have not yet changed the validator set."""
-        p.positional(params, 0, 0)
-        with self.chain.lock:
-            return {d(t): {d(v): add for v, add in b.items()} for t, b in self.chain.tally.pending().items()}
-
-    # ------------------------------------------------- devnet only (anvil/hardhat names)
-
-    @rpc("evm_increaseTime")
-    def evm_increase_time(self, params: Any) -> str:
-        (seconds_raw,) = p.positional(params, 1, 1)
-        seconds = seconds_raw if isinstance(seconds_raw, int) else p.quantity(seconds_raw, "seconds")
-        if not 0 <= seconds <= 10 * 365 * 86400:
-            raise invalid_params("seconds must be between 0 and ten years")
-        self.node.clock_offset += seconds
-        return q(int(self.node.clock_offset))
-
-    @rpc("evm_mine")
-    def evm_mine(self, params: Any) -> str:
-        p.positional(params, 0, 1)
-        target = self.chain.head.number + 1
-        self.node.force_block.set()
-        self.node.new_transaction.set()
-        if not self.node.wait_for_block(target, timeout=30):
-            raise RpcError(-32000, "no block was produced (is this node the validator?)")
-        return "0x0"
-
-
-class LogFilter:
-    def __init__(
-        self,
-        from_block: p.BlockRef,
-        to_block: p.BlockRef,
-        addresses: list[bytes],
-        topics: list[list[bytes] | None],
-        block_hash: bytes | None,
-    ) -> None:
-        self.from_block = from_block
-        self.to_block = to_block
-        self.addresses = addresses
-        self.topics = topics
-        self.block_hash = block_hash
-
-    def matches(self, log: LogAPI) -> bool:
-        if self.addresses and bytes(log.address) not in self.addresses:
-            return False
-        if len(self.topics) > len(log.topics):
-            return False
-        for wanted, topic in zip(self.topics, log.topics, strict=False):
-            if wanted is not None and topic.to_bytes(32, "big") not in wanted:
-                return False
-        return True
-
-    def may_match_bloom(self, bloom: int) -> bool:
-        filter_ = BloomFilter(bloom)
-        if self.addresses and not any(a in filter_ for a in self.addresses):
-            return False
-        return all(wanted is None or any(t in filter_ for t in wanted) for wanted in self.topics)
-
-
-def parse_filter(raw: dict[str, Any]) -> LogFilter:
-    unknown = set(raw) - {"fromBlock", "toBlock", "address", "topics", "blockHash"}
-    if unknown:
-        raise invalid_params(f"unknown filter field {sorted(unknown)[0]}")
-    address_raw = raw.get("address")
-    if address_raw is None:
-        addresses = []
-    elif isinstance(address_raw, list):
-        addresses = [p.address(a, "address") for a in address_raw]
-    else:
-        addresses = [p.address(address_raw, "address")]
-    topics_raw = raw.get("topics") or []
-    if not isinstance(topics_raw, list) or len(topics_raw) > 4:
-        raise invalid_params("topics must be a list of at most 4 entries")
-    topics: list[list[bytes] | None] = []
-    for i, entry in enumerate(topics_raw):
-        if entry is None:
-            topics.append(None)
-        elif isinstance(entry, list):
-            topics.append([p.hash32(t, f"topics[{i}]") for t in entry] or None)
-        else:
-            topics.append([p.hash32(entry, f"topics[{i}]")])
-    block_hash = p.hash32(raw["blockHash"], "blockHash") if raw.get("blockHash") else None
-    if block_hash is not None and ("fromBlock" in raw or "toBlock" in raw):
-        raise invalid_params("blockHash excludes fromBlock and toBlock")
-    return LogFilter(
-        p.block_ref(raw.get("fromBlock") or "latest", "fromBlock"),
-        p.block_ref(raw.get("toBlock") or "latest", "toBlock"),
-        addresses,
-        topics,
-        block_hash,
-    )

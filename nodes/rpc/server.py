@@ -18,10 +18,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nodes.chain.chain import Block
 from nodes.node import Node
 from nodes.rpc import params as p
-from nodes.rpc.api import Api, LogFilter, parse_filter
+from nodes.rpc.api import Api
 from nodes.rpc.dispatch import handle_payload
 from nodes.rpc.errors import INVALID_REQUEST, RpcError, invalid_params
 from nodes.rpc.format import format_header
+from nodes.rpc.logs import LogFilter, parse_filter
 
 log = logging.getLogger("govchain.rpc")
 _subscription_ids = itertools.count(1)
