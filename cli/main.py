@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from apps.weighing import cli as weighing_cli
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 from devnet import cli as devnet_cli
 from ledger import cli as ledger_cli
@@ -19,16 +23,29 @@ app.add_typer(node_cli.app, name="node")
 app.add_typer(devnet_cli.app, name="devnet")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ca_cli.app, name="ca")
+app.add_typer(weighing_cli.app, name="weighing")
+app.add_typer(weighing_cli.scales_app, name="scales")
 app.command("verify")(ledger_cli.verify_command)
 console = Console()
 
 
 @app.command()
-def demo() -> None:
-    """Deploy the contracts on an in-process chain and walk through a weighing and an attestation."""
-    from devnet.demo import run_demo
+def demo(
+    in_process: Annotated[
+        bool, typer.Option("--in-process", help="the quick walk-through without nodes")
+    ] = False,
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("var/demo"),
+    nodes: Annotated[int, typer.Option("--nodes", min=1, max=7)] = 5,
+) -> None:
+    """The main job: a devnet of the NRW cities, scales posting weighings, one proven offline."""
+    if in_process:
+        from devnet.demo import run_demo
 
-    run_demo(console)
+        run_demo(console)
+        return
+    from devnet.showcase import run_showcase
+
+    run_showcase(console, data_dir, nodes)
 
 
 @contracts_app.command("list")

@@ -20,6 +20,7 @@ from typing import Any
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, EXTRA_DEV_CITIES, CityKeys, dev_founding
@@ -199,7 +200,7 @@ def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None)
     w3 = connect(str(nodes[0]["rpc"]), [admin])
     addresses = deploy_record_contracts(w3, CONSORTIUM_ADDRESS, admin.address)
     progress(f"deployed WeighingLedger {addresses.weighing} and RegistryAttestations {addresses.registry}")
-    description = {
+    description: dict[str, Any] = {
         "chainId": options.chain_id,
         "blockPeriod": options.block_period,
         "nodes": nodes,
@@ -213,7 +214,41 @@ def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None)
     (options.data_dir / "trust.json").write_text(json.dumps(trust, indent=2) + "\n")
     _write_gateways(options.data_dir, cities, nodes, description)
     progress("wrote trust.json and gateways/<city>.json")
+    port = options.base_port + PORTS_PER_NODE * options.nodes
+    pid, url = start_weighing_service(options.data_dir, cities[0].city, port)
+    description["apps"]["weighing"] = url
+    description["appPids"] = {"weighing": pid}
+    (options.data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")
+    progress(f"weighing service of {cities[0].city} at {url} (OpenAPI: {url}/docs)")
     return description
+
+
+def start_weighing_service(data_dir: Path, city: str, port: int) -> tuple[int, str]:
+    folder = data_dir / "apps"
+    folder.mkdir(exist_ok=True)
+    config = folder / f"weighing-{city}.toml"
+    write_config(
+        config,
+        {
+            "gateway": f"../gateways/{city}.json",
+            "passphrase_file": "../gateways/DEV-PASSPHRASE.txt",
+            "salt_file": f"../gateways/{city}-salt.hex",
+            "data_dir": f"weighing-{city}",
+            "port": port,
+            "devnet": True,
+        },
+    )
+    log = (folder / f"weighing-{city}.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "cli.main", "weighing", "serve", "--config", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_rpc(url, process.pid)
+    return process.pid, url
 
 
 def _write_gateways(
@@ -239,6 +274,9 @@ def _write_gateways(
             "keystore": f"{city.city}-gateway.keystore.json",
         }
         (folder / f"{city.city}.json").write_text(json.dumps(settings, indent=2) + "\n")
+        (folder / f"{city.city}-salt.hex").write_text(
+            keccak(text=f"govchain devnet salt/{city.city}").hex() + "\n"
+        )
 
 
 def _city_accounts(city: CityKeys, calibration_until: int) -> dict[str, Any]:
@@ -276,14 +314,14 @@ def restart_node(data_dir: Path, name: str) -> int:
 def down(data_dir: Path, timeout: float = 15) -> list[str]:
     description = load(data_dir)
     stopped = []
-    for node in description["nodes"]:
-        pid = int(node["pid"])
+    processes = {n["name"]: int(n["pid"]) for n in description["nodes"]}
+    processes.update({f"{app} service": int(pid) for app, pid in description.get("appPids", {}).items()})
+    for name, pid in processes.items():
         if pid_alive(pid):
             os.kill(pid, signal.SIGTERM)
-            stopped.append(node["name"])
+            stopped.append(name)
     deadline = time.monotonic() + timeout
-    for node in description["nodes"]:
-        pid = int(node["pid"])
+    for pid in processes.values():
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         if pid_alive(pid):

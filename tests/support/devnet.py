@@ -50,7 +50,7 @@ def running_devnet(
         block_period=block_period,
         empty_block_period=empty_block_period,
         request_timeout=request_timeout,
-        base_port=free_port_block(PORTS_PER_NODE * nodes),
+        base_port=free_port_block(PORTS_PER_NODE * nodes + 1),  # + the weighing service
     )
     try:
         yield up(options)

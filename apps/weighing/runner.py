@@ -1,0 +1,47 @@
+"""Builds and runs the weighing service from its settings."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from apps.weighing.api import create_app
+from apps.weighing.service import WeighingService
+from apps.weighing.settings import WeighingSettings
+from apps.weighing.store import WeighingStore
+from ledger.deploy import ContractAddresses
+from ledger.gateway import Gateway, GatewaySettings
+from ledger.keys import load_account, passphrase
+
+
+def build(settings: WeighingSettings) -> tuple[FastAPI, Gateway, WeighingStore]:
+    raw = json.loads(settings.gateway.read_text())
+    contracts = raw["contracts"]
+    gateway = Gateway(
+        GatewaySettings(
+            outbox=settings.data_dir / "outbox.sqlite",
+            node_urls=list(raw["nodes"]),
+            chain_id=int(raw["chainId"]),
+            contracts=ContractAddresses(
+                contracts["consortium"], contracts["weighing"], contracts["registry"]
+            ),
+        ),
+        load_account(settings.gateway.parent / raw["keystore"], passphrase(file=settings.passphrase_file)),
+    )
+    store = WeighingStore(settings.data_dir / "weighings.sqlite")
+    service = WeighingService(raw["city"], gateway, store, settings.salt(), settings.limits())
+    return create_app(service), gateway, store
+
+
+def serve(settings: WeighingSettings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s weighing %(levelname)s %(name)s: %(message)s")
+    app, gateway, store = build(settings)
+    gateway.start()
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        gateway.stop()
+        store.close()

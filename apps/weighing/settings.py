@@ -1,0 +1,63 @@
+"""The weighing service's settings (environment GOVCHAIN_WEIGHING_* or a TOML file), checked at start."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from apps.weighing.service import Limits
+
+
+class SettingsError(Exception):
+    pass
+
+
+class WeighingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVCHAIN_WEIGHING_", extra="forbid")
+
+    gateway: Path  # gateway settings JSON (nodes, chain id, contracts, keystore, outbox)
+    passphrase_file: Path  # unlocks the gateway keystore
+    salt_file: Path  # the city's secret salt for the *Ref hashes (hex, at least 16 bytes)
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    devnet: bool = False
+    max_gross_kg: int = Field(default=60_000, gt=0)
+    max_clock_skew_s: int = Field(default=300, ge=0)
+    max_age_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _safe_outside_devnet(self) -> WeighingSettings:
+        if not self.devnet and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                "bind to loopback and put a TLS proxy in front of the service outside the devnet"
+            )
+        return self
+
+    @classmethod
+    def load(cls, path: Path) -> WeighingSettings:
+        try:
+            raw: dict[str, Any] = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from None
+        for key in ("gateway", "passphrase_file", "salt_file", "data_dir"):
+            if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
+                raw[key] = str(path.parent / raw[key])
+        try:
+            return cls(**raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise SettingsError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+    def salt(self) -> bytes:
+        salt = bytes.fromhex(self.salt_file.read_text().strip().removeprefix("0x"))
+        if len(salt) < 16:
+            raise SettingsError(f"{self.salt_file}: the salt must have at least 16 bytes")
+        return salt
+
+    def limits(self) -> Limits:
+        return Limits(self.max_gross_kg, self.max_clock_skew_s, self.max_age_days)
