@@ -62,12 +62,13 @@ def signed_batches(
     return raws
 
 
-def raw_limit(genesis: Genesis, admin: LocalAccount, validator: LocalAccount, raws: list[bytes]) -> float:
+def raw_limit(
+    genesis: Genesis, admin: LocalAccount, validators: list[LocalAccount], raws: list[bytes]
+) -> float:
     """Seconds the node's block builder needs to execute `raws` in one block, in-process."""
     with tempfile.TemporaryDirectory() as tmp:
         chain = Chain(SqliteStore(Path(tmp) / "chain.sqlite"), genesis)
-        key = eth_key(validator)
-        proposer = bytes.fromhex(validator.address[2:])
+        proposer = bytes.fromhex(validators[0].address[2:])
         deployments = []
         for nonce, name in enumerate(("WeighingLedger", "RegistryAttestations")):
             code = load_artifact(name).bytecode + bytes(12) + bytes.fromhex(CONSORTIUM_ADDRESS[2:])
@@ -76,7 +77,7 @@ def raw_limit(genesis: Genesis, admin: LocalAccount, validator: LocalAccount, ra
                 TX_BUILDER.decode(bytes(Account.sign_transaction(tx, admin.key).raw_transaction))
             )
         setup = chain.propose(deployments, timestamp=int(time.time()), proposer=proposer)
-        chain.commit_proposal(setup, [seal_for(setup.block, key)])
+        chain.commit_proposal(setup, [seal_for(setup.block, eth_key(v)) for v in validators])
         txs = [TX_BUILDER.decode(raw) for raw in raws]
         start = time.perf_counter()
         proposal = chain.propose(txs, timestamp=int(time.time()), proposer=proposer)
@@ -140,7 +141,7 @@ def main() -> None:
             node_seconds = node_time(description["nodes"][0]["rpc"], raws)
         finally:
             down(data_dir)
-        raw_seconds = raw_limit(genesis, aachen.admin, aachen.validator, raws)
+        raw_seconds = raw_limit(genesis, aachen.admin, [aachen.validator], raws)
 
     node_rate, raw_rate = records / node_seconds, records / raw_seconds
     table = Table(

@@ -158,6 +158,10 @@ contract Consortium is IConsortium {
         for (uint256 i = 0; i < accounts.length; i++) {
             FoundingAccount memory a = accounts[i];
             if (!_members[a.city].active) revert BadFounding("account of a city that is not founding");
+            Account storage existing = _accounts[a.account];
+            if (_isActive(existing) && existing.city == a.city) {
+                revert BadFounding("account listed twice or a city's admin"); // (another city's: InvalidAccount)
+            }
             _setAccount(a.city, a.account, a.role, a.calibrationRef, a.calibrationValidUntil);
         }
     }
@@ -339,6 +343,7 @@ contract Consortium is IConsortium {
         if (kind == ProposalKind.RemoveMember) {
             if (!_members[city].active) return Invalid.NotAMember;
             if (_memberList.length == 1) return Invalid.LastMember;
+            if (_validatorList.length == 0) return Invalid.None;
             for (uint256 i = 0; i < _validatorList.length; i++) {
                 if (validatorCity[_validatorList[i]] != city) return Invalid.None;
             }
