@@ -113,9 +113,7 @@ class TypedRecord:
     @classmethod
     def from_json(cls, data: Any) -> Self:
         if not isinstance(data, dict):
-            raise RecordFormatError(
-                cls.PRIMARY_TYPE[0].lower() + cls.PRIMARY_TYPE[1:], "must be a JSON object"
-            )
+            raise RecordFormatError("", "must be a JSON object")  # "": the record itself
         unknown = sorted(set(data) - {n for n, _ in cls.FIELDS})
         if unknown:
             raise RecordFormatError(unknown[0], "unknown field")

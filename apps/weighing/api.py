@@ -13,11 +13,21 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from web3 import Web3
 
 from apps.weighing.service import WeighingError, WeighingService
 from apps.weighing.store import FILTERS
+from protocol.json_limits import MAX_NESTING, nesting_depth
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_INT = 2**63 - 1  # SQLite's integer range
+
+
+class AsciiJSONResponse(JSONResponse):
+    """Errors echo what the client sent (field names): escape it, lone surrogates included."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def get_service(request: Request) -> WeighingService:
@@ -39,19 +49,23 @@ def create_app(service: WeighingService) -> FastAPI:
 
     @app.exception_handler(WeighingError)
     async def weighing_error(_: Request, exc: WeighingError) -> JSONResponse:
-        return JSONResponse(exc.to_json(), status_code=exc.status)
+        return AsciiJSONResponse(exc.to_json(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        return JSONResponse(WeighingError(422, "invalid_parameter", str(first["msg"]), field).to_json(), 422)
+        return AsciiJSONResponse(
+            WeighingError(422, "invalid_parameter", str(first["msg"]), field).to_json(), 422
+        )
 
     @app.post("/v1/weighings", status_code=202, summary="Submit one signed weighing or a list of them")
     async def submit(request: Request, svc: ServiceDep) -> JSONResponse:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise WeighingError(413, "too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+        if nesting_depth(body) > MAX_NESTING:
+            raise WeighingError(400, "invalid_json", f"the body nests deeper than {MAX_NESTING}")
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):
@@ -79,22 +93,19 @@ def create_app(service: WeighingService) -> FastAPI:
         vehicleRef: str | None = None,  # noqa: N803 - the wire name
         customerRef: str | None = None,  # noqa: N803
         avvCode: Annotated[int | None, Query(ge=0, le=999_999)] = None,  # noqa: N803
-        since: Annotated[int | None, Query(description="unix ms, inclusive")] = None,
-        until: Annotated[int | None, Query(description="unix ms, exclusive")] = None,
+        since: Annotated[int | None, Query(ge=0, le=MAX_INT, description="unix ms, inclusive")] = None,
+        until: Annotated[int | None, Query(ge=0, le=MAX_INT, description="unix ms, exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     ) -> dict[str, Any]:
         _check_city(svc, city)
-        filters = {
-            k: v
-            for k, v in {
-                "scale": scale,
-                "vehicleRef": vehicleRef,
-                "customerRef": customerRef,
-                "avvCode": avvCode,
-            }.items()
-            if v is not None
+        if scale is not None and Web3.is_address(scale):
+            scale = Web3.to_checksum_address(scale)  # stored checksummed, as the record carries it
+        refs = {
+            "vehicleRef": vehicleRef and vehicleRef.lower(),
+            "customerRef": customerRef and customerRef.lower(),
         }
+        filters = {k: v for k, v in {"scale": scale, **refs, "avvCode": avvCode}.items() if v is not None}
         assert set(filters) <= set(FILTERS)
         rows = svc.store.search(filters, since, until, limit, offset)
         items = [row.to_json() | {"status": svc.status(row.record_id)["status"]} for row in rows]
@@ -105,8 +116,8 @@ def create_app(service: WeighingService) -> FastAPI:
         svc: ServiceDep,
         period: Literal["day", "month"] = "day",
         by: Literal["vehicle", "avv", "customer", "scale"] = "avv",
-        since: int | None = None,
-        until: int | None = None,
+        since: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+        until: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
         city: str | None = None,
         format: Literal["json", "csv"] = "json",
     ) -> Response:
@@ -175,4 +186,4 @@ def _batch(service: WeighingService, payload: list[Any]) -> JSONResponse:
             if exc.field is not None:
                 error["error"]["field"] = f"[{index}].{exc.field}"
             results.append(error | {"status": exc.status})
-    return JSONResponse({"results": results}, status_code=202 if accepted else 422)
+    return AsciiJSONResponse({"results": results}, status_code=202 if accepted else 422)

@@ -21,6 +21,7 @@ from ledger.records import RecordFormatError, Weighing, domain_for, salted_ref
 ROLE_OF = function_signature_to_4byte_selector("roleOf(address)")
 CLEAR_KINDS = {"vehicle": "vehicle_ref", "container": "container_ref", "customer": "customer_ref"}
 SCALE_CACHE_SECONDS = 30
+MAX_SEQ = 2**63 - 1  # the service database's integer range; a scale counter never comes near it
 
 
 class WeighingError(Exception):
@@ -75,7 +76,8 @@ class WeighingService:
         try:
             record = Weighing.from_json(body.get("record"))
         except RecordFormatError as exc:
-            raise WeighingError(422, "invalid_field", exc.reason, f"record.{exc.field}") from None
+            field = f"record.{exc.field}" if exc.field else "record"
+            raise WeighingError(422, "invalid_field", exc.reason, field) from None
         signature = _signature(body.get("signature"))
         clear = self._clear_values(body.get("clear"), record)
         record_id = "0x" + record.record_id.hex()
@@ -161,6 +163,8 @@ class WeighingService:
             )
         if record.record_id == b"\0" * 32:
             raise WeighingError(422, "zero_record_id", "recordId must not be zero", "record.recordId")
+        if record.seq > MAX_SEQ:
+            raise WeighingError(422, "seq_out_of_range", f"seq must be at most {MAX_SEQ}", "record.seq")
         if record.seq <= self._last_seq(record.scale):
             raise WeighingError(
                 409, "seq_replay", f"seq {record.seq} was already used by this scale", "record.seq"
@@ -178,7 +182,13 @@ class WeighingService:
                     422, "invalid_field", "vehicle, container or customer as text", f"clear.{kind}"
                 )
             ref: bytes = getattr(record, CLEAR_KINDS[kind])
-            if salted_ref(self.salt, value) != ref:
+            try:
+                matches = salted_ref(self.salt, value) == ref
+            except UnicodeEncodeError:
+                raise WeighingError(
+                    422, "invalid_field", "not valid text (lone surrogate)", f"clear.{kind}"
+                ) from None
+            if not matches:
                 raise WeighingError(
                     422, "ref_mismatch", f"does not match the record's {kind}Ref", f"clear.{kind}"
                 )

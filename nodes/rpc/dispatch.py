@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
 from nodes.rpc.errors import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, RpcError
+from protocol.json_limits import MAX_NESTING, nesting_depth
 
 log = logging.getLogger("govchain.rpc")
 Handle = Callable[[str, Any], Any]
@@ -48,26 +48,6 @@ def handle_one(handle: Handle, request: Any) -> dict[str, Any] | None:
     else:
         response = _response(request_id, result)
     return response if "id" in request else None
-
-
-MAX_NESTING = 128
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(rb"[\[\]{}]")
-
-
-def nesting_depth(body: bytes) -> int:
-    """How deeply arrays and objects nest (strings ignored). Checked before json.loads: py-evm
-    raises Python's recursion limit so far that a deep document would overflow the C stack."""
-    if body.count(b"[") + body.count(b"{") <= MAX_NESTING:
-        return 0
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING.sub(b"", body)):
-        if match.group() in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
 
 
 def handle_payload(handle: Handle, body: bytes | str, max_batch: int) -> Any:
