@@ -47,6 +47,8 @@ class Node:
         self.permissioning = (
             AccountPermissioning(self.chain, contract) if config.account_permissioning else None
         )
+        if self.permissioning is not None:
+            self.chain.transaction_rule = self.permissioning.rule  # a block rule too, not only the pool's
         self._listeners: list[BlockListener] = []
         self.new_transaction = threading.Event()
         # Devnet only (evm_increaseTime / evm_mine): shifts block timestamps, forces a block.

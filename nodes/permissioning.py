@@ -6,7 +6,7 @@ interface of Besu's former account-rules contract, evaluated on the head state.
 
 from __future__ import annotations
 
-from eth.abc import SignedTransactionAPI
+from eth.abc import SignedTransactionAPI, StateAPI
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import function_signature_to_4byte_selector
@@ -28,18 +28,22 @@ class AccountPermissioning:
         self.contract = contract
 
     def allowed(self, tx: SignedTransactionAPI) -> bool:
+        """The rule on the head state (pool admission)."""
+        with self.chain.lock:
+            return self.rule(self.chain.state(), tx)
+
+    def rule(self, state: StateAPI, tx: SignedTransactionAPI) -> bool:
+        """Consortium.transactionAllowed(sender, target, value, gasPrice, gasLimit, payload) on `state`."""
         target = bytes(tx.to) if tx.to else b"\0" * 20
         price = tx.max_fee_per_gas if hasattr(tx, "max_fee_per_gas") else tx.gas_price
         payload = SELECTOR + abi_encode(
             ["address", "address", "uint256", "uint256", "uint256", "bytes"],
             [bytes(tx.sender), target, tx.value, price, tx.gas, bytes(tx.data)],
         )
-        with self.chain.lock:
-            state = self.chain.state()
-            try:
-                result = call(state, CallRequest(to=self.contract, data=payload), CHECK_GAS)
-            except ExecutionRevertedError:
-                return False
+        try:
+            result = call(state, CallRequest(to=self.contract, data=payload), CHECK_GAS)
+        except ExecutionRevertedError:
+            return False
         return _true(result)
 
     def node_allowed(self, fingerprint: bytes) -> bool:

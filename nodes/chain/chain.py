@@ -7,7 +7,7 @@ is half committed. Blocks are final when committed (QBFT), so there is exactly o
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -85,6 +85,8 @@ class Chain:
         self.db = AtomicDB(store.kv)
         self.lock = threading.RLock()
         self.tally = VoteTally()
+        # Account permissioning as a block rule (state, tx) -> allowed; set by the node.
+        self.transaction_rule: Callable[[StateAPI, SignedTransactionAPI], bool] | None = None
         genesis_block = self._genesis_block()
         if store.head_number() is None:
             self._commit(genesis_block, (), {"chain_id": str(self.chain_id).encode()})
@@ -216,7 +218,13 @@ class Chain:
                 gas_limit=gas_limit or int(parent.header.gas_limit),
             )
             executed = execute_block(
-                self.db, template, transactions, self.chain_id, self.ancestors(parent.number), building=True
+                self.db,
+                template,
+                transactions,
+                self.chain_id,
+                self.ancestors(parent.number),
+                building=True,
+                allowed=self._rule_on(parent),
             )
             return Proposal(Block(executed.header, executed.transactions), executed)
 
@@ -276,6 +284,7 @@ class Chain:
                     self.chain_id,
                     self.ancestors(parent.number),
                     building=False,
+                    allowed=self._rule_on(parent),
                 )
             except ValidationError as exc:
                 self.store.kv.discard_pending()
@@ -289,6 +298,13 @@ class Chain:
         """Drops an executed proposal that will not be committed."""
         with self.lock:
             self.store.kv.discard_pending()
+
+    def _rule_on(self, parent: Block) -> Callable[[SignedTransactionAPI], bool] | None:
+        rule = self.transaction_rule
+        if rule is None:
+            return None
+        state = self.state(parent.number)
+        return lambda tx: rule(state, tx)
 
     def _check_position(self, block: Block) -> None:
         if block.number != self._head.number + 1:

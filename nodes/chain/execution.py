@@ -8,7 +8,7 @@ BLOCKHASH, which the node passes in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import rlp
@@ -109,11 +109,13 @@ def execute_block(
     ancestors: Sequence[bytes],
     *,
     building: bool,
+    allowed: Callable[[SignedTransactionAPI], bool] | None = None,
 ) -> Executed:
     """Runs `transactions` on top of the template's parent state.
 
     building=True: skips transactions that are invalid or do not fit (a proposer's block);
     building=False: any invalid transaction raises ValidationError (an imported block).
+    `allowed` is the account-permissioning rule, evaluated on the parent state: a consensus rule.
     State writes go to `db`'s buffer and reach disk only when the caller commits the block.
     """
     vm = _vm(db, template, chain_id, ancestors)
@@ -131,6 +133,10 @@ def execute_block(
             skipped.append((tx, DOES_NOT_FIT))
             continue
         try:
+            if allowed is not None and not allowed(tx):
+                raise ValidationError(
+                    f"sender 0x{bytes(tx.sender).hex()} is not permitted (transactionAllowed)"
+                )
             precheck(vm.state, tx)
         except ValidationError as exc:
             if not building:
