@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth.abc import ComputationAPI, StateAPI
+from eth.exceptions import Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
 from eth_utils.exceptions import ValidationError
@@ -73,8 +74,6 @@ def estimate_gas(state: StateAPI, request: CallRequest, gas_cap: int) -> int:
 
 
 def _as_error(computation: ComputationAPI) -> NodeError:
-    from eth.exceptions import Revert
-
     if isinstance(computation.error, Revert):
         return ExecutionRevertedError(bytes(computation.output))
     return ExecutionRevertedError(b"", f"execution failed: {type(computation.error).__name__}")

@@ -17,10 +17,12 @@ from typing import Any
 
 import rlp
 from anyio import to_thread
+from cryptography import x509
 
 from nodes.chain.chain import Block
 from nodes.errors import InvalidBlockError, NodeError
 from nodes.node import Node
+from nodes.p2p.pki import fingerprint
 from nodes.p2p.transport import Connection, TlsFiles, dial, listen
 
 log = logging.getLogger("govchain.p2p")
@@ -66,10 +68,6 @@ class P2PNetwork:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        from cryptography import x509
-
-        from nodes.p2p.pki import fingerprint
-
         self.own_fingerprint = fingerprint(x509.load_pem_x509_certificate(self.files.cert.read_bytes()))
         self._loop = asyncio.get_running_loop()
         self._server = await listen(self.host, self.port, self.files, self.authorize, self._serve)
