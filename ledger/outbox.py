@@ -10,15 +10,12 @@ txs:   one row per nonce — signed → sent → final, or failed (its items go 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.durable_db import DurableDb
 from ledger.errors import ConflictError
 
 SCHEMA = """
@@ -90,30 +87,9 @@ class StoredTx:
     attempts: int
 
 
-class Outbox:
+class Outbox(DurableDb):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        super().__init__(path, SCHEMA)
 
     # --------------------------------------------------------------- intake
 
@@ -142,44 +118,44 @@ class Outbox:
     # ---------------------------------------------------------------- reads
 
     def item(self, item_id: str) -> Item | None:
-        with self._lock:
-            row = self._conn.execute(_ITEM_BY_ID, (item_id,)).fetchone()
+        with self.lock:
+            row = self.conn.execute(_ITEM_BY_ID, (item_id,)).fetchone()
         return None if row is None else _item(row)
 
     def items(self, state: str | None = None, limit: int = 100, offset: int = 0) -> list[Item]:
-        with self._lock:
+        with self.lock:
             if state is None:
-                rows = self._conn.execute(_ITEMS_PAGE, (limit, offset)).fetchall()
+                rows = self.conn.execute(_ITEMS_PAGE, (limit, offset)).fetchall()
             else:
-                rows = self._conn.execute(_ITEMS_PAGE_BY_STATE, (state, limit, offset)).fetchall()
+                rows = self.conn.execute(_ITEMS_PAGE_BY_STATE, (state, limit, offset)).fetchall()
         return [_item(r) for r in rows]
 
     def queued(self, kind: str, limit: int) -> list[Item]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self.lock:
+            rows = self.conn.execute(
                 _QUEUED_OF_KIND,
                 (QUEUED, kind, limit),
             ).fetchall()
         return [_item(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._conn.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall()
+        with self.lock:
+            rows = self.conn.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall()
         return {state: int(n) for state, n in rows}
 
     def next_nonce(self) -> int | None:
-        with self._lock:
-            row = self._conn.execute("SELECT MAX(nonce) FROM txs").fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT MAX(nonce) FROM txs").fetchone()
         return None if row[0] is None else int(row[0]) + 1
 
     def open_txs(self) -> list[StoredTx]:
-        with self._lock:
-            rows = self._conn.execute(_OPEN_TXS, (TX_SIGNED, TX_SENT)).fetchall()
+        with self.lock:
+            rows = self.conn.execute(_OPEN_TXS, (TX_SIGNED, TX_SENT)).fetchall()
         return [StoredTx(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
     def items_of_tx(self, nonce: int) -> list[Item]:
-        with self._lock:
-            rows = self._conn.execute(_ITEMS_OF_TX, (nonce,)).fetchall()
+        with self.lock:
+            rows = self.conn.execute(_ITEMS_OF_TX, (nonce,)).fetchall()
         return [_item(r) for r in rows]
 
     # --------------------------------------------------------------- writes

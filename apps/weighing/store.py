@@ -3,11 +3,11 @@ references. Clear values can be deleted per subject without touching what is on 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ledger.durable_db import DurableDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS weighings (
@@ -70,59 +70,44 @@ class Row:
         }
 
 
-class WeighingStore:
+class WeighingStore(DurableDb):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, SCHEMA)
 
     def add(self, row: Row, clear: dict[str, tuple[str, str]]) -> None:
         """`clear`: kind -> (ref, clear value) for the subjects whose clear values were given."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO weighings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        row.record_id,
-                        row.scale,
-                        row.seq,
-                        row.measured_at,
-                        row.gross_kg,
-                        row.tare_kg,
-                        row.net_kg,
-                        row.avv_code,
-                        row.vehicle_ref,
-                        row.container_ref,
-                        row.customer_ref,
-                        int(row.seq_gap),
-                        row.received_at,
-                    ),
-                )
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO subjects (ref, kind, clear_value) VALUES (?, ?, ?)",
-                    [(ref, kind, value) for kind, (ref, value) in clear.items()],
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO weighings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.record_id,
+                    row.scale,
+                    row.seq,
+                    row.measured_at,
+                    row.gross_kg,
+                    row.tare_kg,
+                    row.net_kg,
+                    row.avv_code,
+                    row.vehicle_ref,
+                    row.container_ref,
+                    row.customer_ref,
+                    int(row.seq_gap),
+                    row.received_at,
+                ),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO subjects (ref, kind, clear_value) VALUES (?, ?, ?)",
+                [(ref, kind, value) for kind, (ref, value) in clear.items()],
+            )
 
     def get(self, record_id: str) -> Row | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM weighings WHERE record_id = ?", (record_id,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT * FROM weighings WHERE record_id = ?", (record_id,)).fetchone()
         return None if row is None else _row(row)
 
     def last_seq(self, scale: str) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT MAX(seq) FROM weighings WHERE scale = ?", (scale,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT MAX(seq) FROM weighings WHERE scale = ?", (scale,)).fetchone()
         return int(row[0] or 0)
 
     def search(
@@ -140,19 +125,19 @@ class WeighingStore:
             args.append(until_ms)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         query = "SELECT * FROM weighings" + where + " ORDER BY measured_at, record_id LIMIT ? OFFSET ?"
-        with self._lock:
-            rows = self._conn.execute(query, (*args, limit, offset)).fetchall()
+        with self.lock:
+            rows = self.conn.execute(query, (*args, limit, offset)).fetchall()
         return [_row(r) for r in rows]
 
     def clear_value(self, ref: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute("SELECT clear_value FROM subjects WHERE ref = ?", (ref,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT clear_value FROM subjects WHERE ref = ?", (ref,)).fetchone()
         return None if row is None else str(row[0])
 
     def forget(self, ref: str) -> bool:
         """Deletes the clear value behind a salted reference (the right to erasure)."""
-        with self._lock:
-            cursor = self._conn.execute("DELETE FROM subjects WHERE ref = ?", (ref,))
+        with self.lock:
+            cursor = self.conn.execute("DELETE FROM subjects WHERE ref = ?", (ref,))
         return cursor.rowcount > 0
 
 

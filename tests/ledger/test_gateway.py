@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from contracts.founding import Role
 from devnet.keys import CityKeys
+from devnet.samples import sample_weighing
 from ledger.connect import connect
 from ledger.deploy import bind
 from ledger.errors import ConflictError
@@ -39,24 +40,7 @@ def new_scale(chain: dict[str, Any]) -> LocalAccount:
 
 
 def weighing(scale: LocalAccount, seq: int, **changes: Any) -> Weighing:
-    values: dict[str, Any] = dict(
-        record_id=os.urandom(32),
-        scale=scale.address,
-        seq=seq,
-        measured_at=int(time.time() * 1000),
-        time_synced=True,
-        gross_kg=18_000,
-        tare_kg=12_000,
-        net_kg=6_000,
-        tare_mode=0,
-        avv_code=200301,
-        vehicle_ref=os.urandom(32),
-        container_ref=os.urandom(32),
-        customer_ref=os.urandom(32),
-        status_flags=0,
-    )
-    values.update(changes)
-    return Weighing(**values)
+    return sample_weighing(scale.address, seq, **changes)
 
 
 def wait_settled(gw: Gateway, keys: list[str], timeout: float = 90) -> None:
