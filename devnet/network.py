@@ -22,6 +22,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
+from apps.weighing.staff import StaffRole, issue_token
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, EXTRA_DEV_CITIES, CityKeys, dev_founding
 from ledger.connect import connect
@@ -234,10 +235,15 @@ def start_weighing_service(data_dir: Path, city: str, port: int) -> tuple[int, s
             "passphrase_file": "../gateways/DEV-PASSPHRASE.txt",
             "salt_file": f"../gateways/{city}-salt.hex",
             "data_dir": f"weighing-{city}",
+            "staff_tokens_file": f"weighing-{city}/staff-tokens.json",
             "port": port,
             "devnet": True,
         },
     )
+    # a dev token for the billing office (search, totals) that may also erase clear values
+    tokens = folder / f"weighing-{city}" / "staff-tokens.json"
+    token = issue_token(tokens, "devnet-staff", {StaffRole.READER, StaffRole.PRIVACY})
+    (folder / f"weighing-{city}-DEV-STAFF-TOKEN.txt").write_text(token + "\n")
     log = (folder / f"weighing-{city}.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "cli.main", "weighing", "serve", "--config", str(config)],

@@ -37,7 +37,10 @@ def run_showcase(console: Console, data_dir: Path, nodes: int = 5, seconds: floa
             break
         time.sleep(0.5)
     console.print(f"outbox: {counts}")
-    items = requests.get(f"{service}/v1/weighings", params={"limit": 3}, timeout=10).json()["items"]
+    token_file = data_dir / "apps" / "weighing-aachen-DEV-STAFF-TOKEN.txt"
+    staff = {"Authorization": f"Bearer {token_file.read_text().strip()}"}  # billing office's view
+    reply = requests.get(f"{service}/v1/weighings", params={"limit": 3}, headers=staff, timeout=10)
+    items = reply.json()["items"]
     table = Table("recordId", "scale", "seq", "netKg", "AVV", "status / Status")
     for item in items:
         table.add_row(
@@ -62,7 +65,10 @@ def run_showcase(console: Console, data_dir: Path, nodes: int = 5, seconds: floa
     nodes_info = load(data_dir)["nodes"]
     console.rule("where to look / wo nachsehen")
     console.print(f"weighing service  {service}   OpenAPI: {service}/docs")
-    console.print(f"  GET {service}/v1/weighings   {service}/v1/totals?period=day&by=avv&format=csv")
+    console.print(
+        f'  curl -H "Authorization: Bearer $(cat {token_file})" '
+        f'"{service}/v1/totals?period=day&by=avv&format=csv"   (staff token: devnet only)'
+    )
     for node in nodes_info:
         console.print(f"node {node['name']:14} JSON-RPC {node['rpc']}   WebSocket {node['ws']}")
     console.print(

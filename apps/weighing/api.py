@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import time
-from collections import defaultdict
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
+from apps.weighing import reports
+from apps.weighing.reports import GroupBy, Period
 from apps.weighing.service import WeighingError, WeighingService
+from apps.weighing.staff import StaffDirectory, StaffMember, StaffRole
 from apps.weighing.store import FILTERS
 from protocol.json_limits import MAX_NESTING, nesting_depth
 
@@ -36,9 +37,33 @@ def get_service(request: Request) -> WeighingService:
 
 
 ServiceDep = Annotated[WeighingService, Depends(get_service)]
+bearer = HTTPBearer(auto_error=False, description="a staff token (`govchain weighing token`)")
 
 
-def create_app(service: WeighingService) -> FastAPI:
+def _staff_with(role: StaffRole) -> Callable[..., StaffMember]:
+    def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> StaffMember:
+        if credentials is None:
+            raise WeighingError(
+                401, "unauthenticated", "send a staff token: Authorization: Bearer …", "Authorization"
+            )
+        directory: StaffDirectory = request.app.state.staff
+        member = directory.authenticate(credentials.credentials)
+        if member is None:
+            raise WeighingError(401, "unauthenticated", "unknown or withdrawn staff token", "Authorization")
+        if role not in member.roles:
+            raise WeighingError(403, "forbidden", f"this needs the staff role {role.value}", "Authorization")
+        return member
+
+    return dependency
+
+
+Reader = Annotated[StaffMember, Depends(_staff_with(StaffRole.READER))]
+PrivacyOfficer = Annotated[StaffMember, Depends(_staff_with(StaffRole.PRIVACY))]
+
+
+def create_app(service: WeighingService, staff: StaffDirectory | None = None) -> FastAPI:
     app = FastAPI(
         title=f"govchain Wiegedienst / weighing service ({service.city})",
         version="1",
@@ -46,10 +71,12 @@ def create_app(service: WeighingService) -> FastAPI:
     )
 
     app.state.service = service
+    app.state.staff = staff or StaffDirectory(None)
 
     @app.exception_handler(WeighingError)
     async def weighing_error(_: Request, exc: WeighingError) -> JSONResponse:
-        return AsciiJSONResponse(exc.to_json(), status_code=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return AsciiJSONResponse(exc.to_json(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,6 +115,7 @@ def create_app(service: WeighingService) -> FastAPI:
     @app.get("/v1/weighings", summary="Weighings of this city, filtered and paginated")
     def search(
         svc: ServiceDep,
+        staff: Reader,
         city: str | None = None,
         scale: str | None = None,
         vehicleRef: str | None = None,  # noqa: N803 - the wire name
@@ -114,48 +142,25 @@ def create_app(service: WeighingService) -> FastAPI:
     @app.get("/v1/totals", summary="Net kilograms of final weighings per day or month (JSON or CSV)")
     def totals(
         svc: ServiceDep,
-        period: Literal["day", "month"] = "day",
-        by: Literal["vehicle", "avv", "customer", "scale"] = "avv",
+        staff: Reader,
+        period: Period = "day",
+        by: GroupBy = "avv",
         since: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
         until: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
         city: str | None = None,
         format: Literal["json", "csv"] = "json",
     ) -> Response:
         _check_city(svc, city)
-        sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        offset = 0
-        while rows := svc.store.search({}, since, until, 1000, offset):
-            offset += len(rows)
-            for row in rows:
-                if svc.status(row.record_id)["status"] != "final":
-                    continue
-                day = time.strftime(
-                    "%Y-%m-%d" if period == "day" else "%Y-%m", time.gmtime(row.measured_at / 1000)
-                )
-                key = {
-                    "vehicle": row.vehicle_ref,
-                    "avv": str(row.avv_code),
-                    "customer": row.customer_ref,
-                    "scale": row.scale,
-                }[by]
-                if by in ("vehicle", "customer"):
-                    key = svc.store.clear_value(key) or key  # the plate / customer number where still known
-                sums[(day, key)][0] += row.net_kg
-                sums[(day, key)][1] += 1
-        lines = [{"period": p, by: k, "netKg": v[0], "weighings": v[1]} for (p, k), v in sorted(sums.items())]
+        lines = reports.totals(svc, period, by, since, until)
         if format == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=["period", by, "netKg", "weighings"], delimiter=";")
-            writer.writeheader()
-            writer.writerows(lines)
-            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+            return Response(reports.as_csv(lines, by), media_type="text/csv; charset=utf-8")
         return JSONResponse({"city": svc.city, "period": period, "by": by, "totals": lines})
 
     @app.delete(
         "/v1/subjects/{ref}", status_code=204, summary="Erase the clear value behind a salted reference"
     )
-    def forget(ref: str, svc: ServiceDep) -> Response:
-        if not svc.forget(ref.lower()):
+    def forget(ref: str, svc: ServiceDep, staff: PrivacyOfficer) -> Response:
+        if not svc.forget(ref.lower(), staff.name):
             raise WeighingError(404, "not_found", "no clear value is stored for this reference", "ref")
         return Response(status_code=204)
 

@@ -25,6 +25,36 @@ def serve(config: Annotated[Path, typer.Option("--config", help="the service's T
     run(settings)
 
 
+@app.command("token")
+def token(
+    config: Annotated[Path, typer.Option("--config", help="the service's TOML settings")],
+    name: Annotated[str, typer.Option("--name", help="whose token (one per person)")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="reader (search, totals) and/or privacy (erasure)")
+    ],
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="withdraw NAME's token instead")] = False,
+) -> None:
+    """Issue (or withdraw) a staff member's personal token; the token is shown only now."""
+    from apps.weighing.settings import SettingsError, WeighingSettings
+    from apps.weighing.staff import StaffFileError, StaffRole, issue_token, withdraw_token
+
+    try:
+        settings = WeighingSettings.load(config)
+        if settings.staff_tokens_file is None:
+            raise SettingsError(f"{config}: set staff_tokens_file first")
+        if withdraw:
+            found = withdraw_token(settings.staff_tokens_file, name)
+            typer.echo(f"{name}: {'withdrawn' if found else 'had no token'}")
+            return
+        roles = {StaffRole(r) for r in role}
+        secret = issue_token(settings.staff_tokens_file, name, roles)
+    except (SettingsError, StaffFileError, ValueError) as exc:
+        typer.echo(f"govchain weighing: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"token for {name} ({', '.join(sorted(roles))}), shown only this once:")
+    typer.echo(secret)
+
+
 @scales_app.command("simulate")
 def simulate(
     city: Annotated[str, typer.Option("--city")] = "aachen",

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from apps.weighing.api import create_app
 from apps.weighing.service import WeighingService
 from apps.weighing.settings import WeighingSettings
+from apps.weighing.staff import StaffDirectory
 from apps.weighing.store import WeighingStore
 from ledger.deploy import ContractAddresses
 from ledger.gateway import Gateway, GatewaySettings
@@ -33,7 +34,7 @@ def build(settings: WeighingSettings) -> tuple[FastAPI, Gateway, WeighingStore]:
     )
     store = WeighingStore(settings.data_dir / "weighings.sqlite")
     service = WeighingService(raw["city"], gateway, store, settings.salt(), settings.limits())
-    return create_app(service), gateway, store
+    return create_app(service, StaffDirectory(settings.staff_tokens_file)), gateway, store
 
 
 def serve(settings: WeighingSettings) -> None:

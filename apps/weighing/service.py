@@ -235,8 +235,9 @@ class WeighingService:
             raise WeighingError(409, "not_final", "the proof exists once the record is final", "recordId")
         return self.gateway.bundle(record_id)
 
-    def forget(self, ref: str) -> bool:
-        return self.store.forget(ref)
+    def forget(self, ref: str, by: str) -> bool:
+        """Erases the clear value behind `ref`; the erasure itself is logged (who, when)."""
+        return self.store.forget(ref, by)
 
 
 def _signature(value: Any) -> bytes:

@@ -23,6 +23,7 @@ class WeighingSettings(BaseSettings):
     passphrase_file: Path  # unlocks the gateway keystore
     salt_file: Path  # the city's secret salt for the *Ref hashes (hex, at least 16 bytes)
     data_dir: Path
+    staff_tokens_file: Path | None = None  # who may search, total and erase (`govchain weighing token`)
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
     devnet: bool = False
@@ -44,7 +45,7 @@ class WeighingSettings(BaseSettings):
             raw: dict[str, Any] = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"{path}: {exc}") from None
-        for key in ("gateway", "passphrase_file", "salt_file", "data_dir"):
+        for key in ("gateway", "passphrase_file", "salt_file", "data_dir", "staff_tokens_file"):
             if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
                 raw[key] = str(path.parent / raw[key])
         try:

@@ -3,6 +3,7 @@ references. Clear values can be deleted per subject without touching what is on 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ CREATE TABLE IF NOT EXISTS weighings (
 CREATE INDEX IF NOT EXISTS weighings_by_scale ON weighings (scale, seq);
 CREATE INDEX IF NOT EXISTS weighings_by_time ON weighings (measured_at);
 CREATE TABLE IF NOT EXISTS subjects (ref TEXT PRIMARY KEY, kind TEXT NOT NULL, clear_value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS erasures (
+    ref TEXT NOT NULL, kind TEXT NOT NULL, erased_at REAL NOT NULL, erased_by TEXT NOT NULL
+);
 """
 FILTERS = {
     "scale": "scale",
@@ -134,11 +138,23 @@ class WeighingStore(DurableDb):
             row = self.conn.execute("SELECT clear_value FROM subjects WHERE ref = ?", (ref,)).fetchone()
         return None if row is None else str(row[0])
 
-    def forget(self, ref: str) -> bool:
-        """Deletes the clear value behind a salted reference (the right to erasure)."""
+    def forget(self, ref: str, by: str) -> bool:
+        """Deletes the clear value behind a salted reference (the right to erasure) and logs who
+        did so; the log keeps the salted reference and the kind, never the clear value."""
+        with self.transaction() as db:
+            row = db.execute("DELETE FROM subjects WHERE ref = ? RETURNING kind", (ref,)).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "INSERT INTO erasures (ref, kind, erased_at, erased_by) VALUES (?, ?, ?, ?)",
+                (ref, row[0], time.time(), by),
+            )
+        return True
+
+    def erasures(self) -> list[tuple[str, str, float, str]]:
         with self.lock:
-            cursor = self.conn.execute("DELETE FROM subjects WHERE ref = ?", (ref,))
-        return cursor.rowcount > 0
+            query = "SELECT ref, kind, erased_at, erased_by FROM erasures ORDER BY rowid"
+            return list(self.conn.execute(query))
 
 
 def _row(values: tuple[Any, ...]) -> Row:

@@ -61,6 +61,14 @@ class Weighbridge:
         return str(self.description["nodes"][0]["rpc"])
 
     @property
+    def staff_tokens(self) -> Path:
+        return self.data_dir / "apps" / "weighing-aachen" / "staff-tokens.json"
+
+    @property
+    def staff_token(self) -> str:
+        return (self.data_dir / "apps" / "weighing-aachen-DEV-STAFF-TOKEN.txt").read_text().strip()
+
+    @property
     def store_path(self) -> Path:
         return self.data_dir / "apps" / "weighing-aachen" / "weighings.sqlite"
 
@@ -203,5 +211,8 @@ def weighbridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weighbridg
         salt = bytes.fromhex((data_dir / "gateways" / "aachen-salt.hex").read_text().strip())
         domain = domain_for(Weighing, description["chainId"], description["contracts"]["weighing"])
         bridge = Weighbridge(description, data_dir, domain, salt, scales)
+        # the tests query as the devnet's staff member (reader and privacy); test_staff checks
+        # what happens without a token or with the wrong role
+        bridge.session.headers["Authorization"] = f"Bearer {bridge.staff_token}"
         yield bridge
         bridge.session.close()
