@@ -50,3 +50,13 @@ def deployment(
     kind, variant = str(request.param).split("-", 1)
     assert kind == "inprocess"
     yield inprocess_deployment(variant, cities, outsider)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.support.campaigns import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("bad-input campaigns")
+        for line in lines:
+            terminalreporter.write_line(line)

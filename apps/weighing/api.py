@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
 from apps.weighing import reports
+from apps.weighing.openapi import weighings_request_body
 from apps.weighing.reports import GroupBy, Period
 from apps.weighing.service import WeighingError, WeighingService
 from apps.weighing.staff import StaffDirectory, StaffMember, StaffRole
@@ -86,7 +87,12 @@ def create_app(service: WeighingService, staff: StaffDirectory | None = None) ->
             WeighingError(422, "invalid_parameter", str(first["msg"]), field).to_json(), 422
         )
 
-    @app.post("/v1/weighings", status_code=202, summary="Submit one signed weighing or a list of them")
+    @app.post(
+        "/v1/weighings",
+        status_code=202,
+        summary="Submit one signed weighing or a list of them",
+        openapi_extra=weighings_request_body(service.limits.max_batch),
+    )
     async def submit(request: Request, svc: ServiceDep) -> JSONResponse:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
