@@ -12,6 +12,7 @@ from rich.table import Table
 from apps.weighing import cli as weighing_cli
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 from devnet import cli as devnet_cli
+from governance import cli as consortium_cli
 from ledger import cli as ledger_cli
 from nodes import ca_cli
 from nodes import cli as node_cli
@@ -23,6 +24,7 @@ app.add_typer(node_cli.app, name="node")
 app.add_typer(devnet_cli.app, name="devnet")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ca_cli.app, name="ca")
+app.add_typer(consortium_cli.app, name="consortium")
 app.add_typer(weighing_cli.app, name="weighing")
 app.add_typer(weighing_cli.scales_app, name="scales")
 app.command("verify")(ledger_cli.verify_command)

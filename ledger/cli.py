@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger.deploy import ContractAddresses
+from contracts.genesis import CONSORTIUM_ADDRESS
+from ledger.connect import connect
+from ledger.deploy import ContractAddresses, deploy_record_contracts
 from ledger.errors import LedgerError
 from ledger.gateway import Gateway, GatewaySettings
 from ledger.keys import load_account, passphrase
@@ -128,6 +130,23 @@ def trust(
     """Write the trust file (chain id, genesis hash, genesis validators) read from a node."""
     output.write_text(json.dumps(trust_from_node(RpcClient([rpc])), indent=2) + "\n")
     console.print(f"wrote {output}: compare its genesisHash with another city's before relying on it")
+
+
+@app.command("deploy")
+def deploy(
+    rpc: Annotated[str, typer.Option("--rpc", help="any node of the network (ours or Besu)")],
+    keystore: Annotated[Path, typer.Option("--keystore", help="a city's ADMIN keystore")],
+    passphrase_file: Annotated[Path | None, typer.Option("--passphrase-file")] = None,
+    consortium: Annotated[str, typer.Option("--consortium")] = CONSORTIUM_ADDRESS,
+) -> None:
+    """Deploy WeighingLedger and RegistryAttestations bound to the Consortium (e.g. on a Besu network)."""
+    try:
+        admin = load_account(keystore, passphrase(file=passphrase_file))
+        addresses = deploy_record_contracts(connect(rpc, [admin]), consortium, admin.address)
+    except LedgerError as exc:
+        console.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(json.dumps(addresses.to_json(), indent=2))
 
 
 def verify_command(

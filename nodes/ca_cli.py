@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from nodes.p2p.pki import create_ca, fingerprint, load_ca, sign_csr
+from protocol.join_request import JoinRequest
 
 app = typer.Typer(
     help="The consortium's certificate authority for node TLS certificates.", no_args_is_help=True
@@ -41,19 +43,30 @@ def init(ca_dir: CaDir, name: Annotated[str, typer.Option()] = "govchain consort
 @app.command("sign")
 def sign(
     ca_dir: CaDir,
-    csr: Annotated[Path, typer.Argument(help="a node's certificate signing request (PEM)")],
-    output: Annotated[Path, typer.Option("--output", "-o")],
+    csr: Annotated[
+        Path, typer.Argument(help="a node's certificate signing request (PEM) or its join-request.json")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: CSR with .pem")] = None,
 ) -> None:
     """Issue a node certificate for a CSR; prints the fingerprint to put in the Consortium proposal."""
-    ca = load_ca(ca_dir / "ca.key", ca_dir / "ca.pem", _passphrase())
+    key_pem = (ca_dir / "ca.key").read_bytes()
+    if b"ENCRYPTED" in key_pem:
+        ca = load_ca(ca_dir / "ca.key", ca_dir / "ca.pem", _passphrase())
+    else:  # the devnet's CA: its key is a development key in clear
+        typer.echo(f"note: {ca_dir / 'ca.key'} is not encrypted (a devnet CA)", err=True)
+        ca = load_ca(ca_dir / "ca.key", ca_dir / "ca.pem")
+    target = output or csr.with_suffix(".pem")
     try:
-        request = x509.load_pem_x509_csr(csr.read_bytes())
-        cert = sign_csr(ca, request)
-    except ValueError as exc:
+        pem = csr.read_text()
+        if pem.lstrip().startswith("{"):
+            request = JoinRequest.from_json(json.loads(pem))
+            pem, target = request.csr, output or csr.with_name(f"{request.node}.pem")
+        cert = sign_csr(ca, x509.load_pem_x509_csr(pem.encode()))
+    except ValueError as exc:  # JoinRequestError and JSONDecodeError are ValueErrors too
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from None
-    output.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    typer.echo(f"wrote {output}; fingerprint 0x{fingerprint(cert).hex()}")
+    target.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    typer.echo(f"wrote {target}; fingerprint 0x{fingerprint(cert).hex()}")
 
 
 @app.command("fingerprint")

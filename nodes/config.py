@@ -36,6 +36,8 @@ class NodeConfig(BaseSettings):
     validator_password_file: Path | None = None
     permissioning_contract: str = CONSORTIUM_ADDRESS
     account_permissioning: bool = True
+    # Put the header votes into proposed blocks that the Consortium's validator decisions ask for.
+    follow_contract_validators: bool = True
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_batch_requests: int = Field(default=1000, ge=1)
     max_pool_transactions: int = Field(default=20_000, ge=1)

@@ -24,6 +24,7 @@ from nodes.genesis import Genesis
 from nodes.permissioning import AccountPermissioning
 from nodes.storage.sqlite import SqliteStore
 from nodes.txpool import PoolLimits, TxPool
+from nodes.validator_sync import ContractValidators
 from protocol.qbft_extra import Vote
 
 MAX_TX_BYTES = 128 * 1024
@@ -57,6 +58,14 @@ class Node:
         self.on_new_transaction: Callable[[bytes], None] = lambda _: None
         self.peer_count: Callable[[], int] = lambda: 0
         self.local_votes: dict[bytes, bool] = {}  # qbft_proposeValidatorVote: address -> add?
+        # The Consortium's validator decisions, turned into header votes (None: manual votes only).
+        self.contract_validators = (
+            ContractValidators(self.chain, contract) if config.follow_contract_validators else None
+        )
+        self.validator_address: bytes | None = None  # set when this node runs a validator key
+        self.peer_names: Callable[[], list[str]] = lambda: []
+        self.round_changes: Callable[[], int] = lambda: 0
+        self.proposal_seen: dict[int, float] = {}  # height -> when this validator first saw a proposal
 
     def close(self) -> None:
         self.store.close()
@@ -147,7 +156,7 @@ class Node:
                         timestamp=timestamp,
                         proposer=proposer,
                         round_=round_,
-                        vote=self._next_vote(),
+                        vote=self._next_vote(proposer),
                     )
                     break
                 except BuildAbortedError as exc:
@@ -163,15 +172,28 @@ class Node:
             self.pool.remove(tx for tx, _ in dropped)
             return proposal
 
-    def _next_vote(self) -> Vote | None:
-        """One of our pending validator votes that is not yet in effect."""
+    def _next_vote(self, proposer: bytes) -> Vote | None:
+        """The operator's own pending votes first (qbft_proposeValidatorVote), then the votes the
+        Consortium contract asks for; of those, one this validator has not cast yet if any."""
         validators = self.chain.head.extra.validators
         for address, add in list(self.local_votes.items()):
             if add == (address in validators):
                 del self.local_votes[address]  # done
                 continue
             return Vote(address, add)
-        return None
+        wanted = self.contract_votes()
+        cast = self.chain.tally.votes
+        fresh = [v for v in wanted if cast.get(v.address, {}).get(proposer) != v.add]
+        chosen = fresh or wanted
+        return chosen[0] if chosen else None
+
+    def contract_votes(self, *, all_: bool = False) -> list[Vote]:
+        """The header votes the Consortium contract's validator list asks for (see validator_sync),
+        less those the operator overrides here (unless `all_`)."""
+        if self.contract_validators is None:
+            return []
+        votes = self.contract_validators.votes()
+        return votes if all_ else [v for v in votes if v.address not in self.local_votes]
 
     def has_executable_transactions(self) -> bool:
         with self.chain.lock:
@@ -206,6 +228,8 @@ class Node:
     def _after_block(self, block: Block) -> None:
         self.pool.remove(block.transactions)
         self.pool.prune(self.state_nonce)
+        for height in [h for h in list(self.proposal_seen) if h < block.number]:
+            self.proposal_seen.pop(height, None)  # the metrics read the block's own entry afterwards
 
     def _notify(self, block: Block) -> None:
         for listener in list(self._listeners):

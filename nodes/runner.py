@@ -15,6 +15,7 @@ import uvicorn
 from nodes.config import NodeConfig
 from nodes.consensus.driver import QbftDriver
 from nodes.genesis import Genesis
+from nodes.metrics import NodeMetrics
 from nodes.node import Node
 from nodes.p2p.network import NEW_BLOCK, QBFT, TX, P2PNetwork
 from nodes.p2p.transport import TlsFiles
@@ -35,6 +36,10 @@ def run_node(config_path: Path) -> None:
     key = config.validator_key()
     stop = threading.Event()
     driver = QbftDriver(node, key) if key is not None else None
+    if driver is not None:
+        node.validator_address = driver.address
+        node.round_changes = driver.total_round_changes
+    metrics = NodeMetrics(node)
     network = _network(node, config, driver)
     consensus: threading.Thread | None = None
     if driver is not None:
@@ -42,7 +47,7 @@ def run_node(config_path: Path) -> None:
         consensus.start()
     log.info("node %s: chain %d at block %d", config.name, genesis.chain_id, node.chain.head.number)
     try:
-        asyncio.run(_serve(node, config, network))
+        asyncio.run(_serve(node, config, network, metrics))
     finally:
         stop.set()
         if consensus is not None:
@@ -63,6 +68,7 @@ def _network(node: Node, config: NodeConfig, driver: QbftDriver | None) -> P2PNe
     )
     node.on_new_transaction = lambda raw: network.broadcast(TX, raw)
     node.peer_count = lambda: len(network.connections)
+    node.peer_names = network.peer_name_list
     node.add_block_listener(lambda _: network.revalidate_soon())
     if driver is not None:
         driver.send = lambda message: network.broadcast(QBFT, message.encode())
@@ -79,14 +85,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve(node: Node, config: NodeConfig, network: P2PNetwork | None) -> None:
+async def _serve(node: Node, config: NodeConfig, network: P2PNetwork | None, metrics: NodeMetrics) -> None:
     api = Api(node)
     if network is not None:
         await network.start()
     servers = [
         _Server(
             uvicorn.Config(
-                http_app(node, api), host=config.rpc_host, port=config.rpc_port, log_level="warning"
+                http_app(node, api, metrics), host=config.rpc_host, port=config.rpc_port, log_level="warning"
             )
         ),
         _Server(

@@ -16,7 +16,8 @@ contract Consortium is IConsortium {
         AllowNode,
         RevokeNode,
         AddValidator,
-        RemoveValidator
+        RemoveValidator,
+        AdmitCity // membership, node certificate and validator of a new city in one vote
     }
 
     enum ProposalState {
@@ -86,6 +87,8 @@ contract Consortium is IConsortium {
 
     mapping(uint256 => mapping(bytes32 => Ballot)) private _ballots;
     mapping(uint256 => bytes32[]) private _voters;
+    /// @notice The validator an AdmitCity proposal brings in (zero for none).
+    mapping(uint256 => address) public admissionValidator;
 
     event MemberAdded(bytes32 indexed city, address admin);
     event MemberRemoved(bytes32 indexed city);
@@ -106,6 +109,7 @@ contract Consortium is IConsortium {
         bytes32 fingerprint,
         uint64 deadline
     );
+    event AdmissionProposed(uint256 indexed id, bytes32 indexed city, address admin, bytes32 fingerprint, address validator);
     event VoteCast(uint256 indexed id, bytes32 indexed city, bool support, uint32 yes, uint32 no);
     event ProposalExecuted(uint256 indexed id);
     event ProposalRejected(uint256 indexed id);
@@ -145,12 +149,12 @@ contract Consortium is IConsortium {
             if (why != Invalid.None) revert InvalidProposal(why);
             _addMember(c.city, c.admin);
             if (c.validator != address(0)) {
-                why = _check(ProposalKind.AddValidator, c.city, c.validator, 0);
+                why = _check(ProposalKind.AddValidator, c.city, c.validator, 0, address(0));
                 if (why != Invalid.None) revert InvalidProposal(why);
                 _addValidator(c.city, c.validator);
             }
             if (c.nodeFingerprint != bytes32(0)) {
-                why = _check(ProposalKind.AllowNode, c.city, address(0), c.nodeFingerprint);
+                why = _check(ProposalKind.AllowNode, c.city, address(0), c.nodeFingerprint, address(0));
                 if (why != Invalid.None) revert InvalidProposal(why);
                 _allowNode(c.city, c.nodeFingerprint);
             }
@@ -256,23 +260,44 @@ contract Consortium is IConsortium {
     // ------------------------------------------------------- governance
 
     /// @notice An ADMIN of a member city proposes a change; its city's yes vote is counted at once.
-    /// @param city AddMember/RemoveMember/AllowNode/AddValidator: the city concerned (ignored for
-    /// RevokeNode and RemoveValidator, where it is looked up)
-    /// @param account AddMember: the new city's first ADMIN; Add/RemoveValidator: the validator
-    /// @param fingerprint AllowNode/RevokeNode: SHA-256 of the node's TLS certificate (DER)
+    /// @param city AddMember/RemoveMember/AllowNode/AddValidator/AdmitCity: the city concerned
+    /// (ignored for RevokeNode and RemoveValidator, where it is looked up)
+    /// @param account AddMember/AdmitCity: the new city's first ADMIN; Add/RemoveValidator: the validator
+    /// @param fingerprint AllowNode/RevokeNode/AdmitCity: SHA-256 of the node's TLS certificate (DER)
+    /// (zero for none with AdmitCity). AdmitCity here brings no validator: see proposeAdmission.
     function propose(ProposalKind kind, bytes32 city, address account, bytes32 fingerprint)
         external
+        returns (uint256 id)
+    {
+        return _propose(kind, city, account, fingerprint, address(0));
+    }
+
+    /// @notice Admits a new city in one vote: its membership with its first ADMIN, its node's
+    /// certificate fingerprint and its validator (either of the last two may be zero).
+    function proposeAdmission(bytes32 city, address admin, bytes32 fingerprint, address validator)
+        external
+        returns (uint256 id)
+    {
+        return _propose(ProposalKind.AdmitCity, city, admin, fingerprint, validator);
+    }
+
+    function _propose(ProposalKind kind, bytes32 city, address account, bytes32 fingerprint, address validator)
+        private
         returns (uint256 id)
     {
         bytes32 proposerCity = _adminCity();
         if (kind == ProposalKind.RevokeNode) city = nodeCity[fingerprint];
         if (kind == ProposalKind.RemoveValidator) city = validatorCity[account];
-        Invalid why = _check(kind, city, account, fingerprint);
+        Invalid why = _check(kind, city, account, fingerprint, validator);
         if (why != Invalid.None) revert InvalidProposal(why);
         id = _proposals.length;
         uint64 deadline = uint64(block.timestamp) + votingPeriod;
         _proposals.push(Proposal(kind, ProposalState.Open, deadline, 0, 0, proposerCity, city, account, fingerprint));
         emit ProposalCreated(id, kind, proposerCity, city, account, fingerprint, deadline);
+        if (kind == ProposalKind.AdmitCity) {
+            admissionValidator[id] = validator;
+            emit AdmissionProposed(id, city, account, fingerprint, validator);
+        }
         _vote(id, proposerCity, true);
     }
 
@@ -318,7 +343,8 @@ contract Consortium is IConsortium {
 
     function _execute(uint256 id, Proposal storage p) private {
         // The world may have changed since the proposal was made (e.g. a competing proposal passed).
-        Invalid why = _check(p.kind, p.city, p.account, p.fingerprint);
+        address validator = admissionValidator[id];
+        Invalid why = _check(p.kind, p.city, p.account, p.fingerprint, validator);
         if (why != Invalid.None) {
             p.state = ProposalState.Failed;
             emit ProposalFailed(id, why);
@@ -330,16 +356,24 @@ contract Consortium is IConsortium {
         else if (p.kind == ProposalKind.AllowNode) _allowNode(p.city, p.fingerprint);
         else if (p.kind == ProposalKind.RevokeNode) _revokeNode(p.fingerprint);
         else if (p.kind == ProposalKind.AddValidator) _addValidator(p.city, p.account);
-        else _removeValidator(p.account);
+        else if (p.kind == ProposalKind.RemoveValidator) _removeValidator(p.account);
+        else _admitCity(p.city, p.account, p.fingerprint, validator);
         emit ProposalExecuted(id);
     }
 
-    function _check(ProposalKind kind, bytes32 city, address account, bytes32 fingerprint)
+    function _check(ProposalKind kind, bytes32 city, address account, bytes32 fingerprint, address validator)
         private
         view
         returns (Invalid)
     {
         if (kind == ProposalKind.AddMember) return _checkAddMember(city, account);
+        if (kind == ProposalKind.AdmitCity) {
+            Invalid why = _checkAddMember(city, account);
+            if (why != Invalid.None) return why;
+            if (fingerprint != bytes32(0) && nodeCity[fingerprint] != bytes32(0)) return Invalid.NodeAlreadyAllowed;
+            if (validator != address(0) && validatorCity[validator] != bytes32(0)) return Invalid.AlreadyValidator;
+            return Invalid.None;
+        }
         if (kind == ProposalKind.RemoveMember) {
             if (!_members[city].active) return Invalid.NotAMember;
             if (_memberList.length == 1) return Invalid.LastMember;
@@ -419,6 +453,12 @@ contract Consortium is IConsortium {
             if (validatorCity[v] == city) _removeValidator(v);
         }
         emit MemberRemoved(city);
+    }
+
+    function _admitCity(bytes32 city, address admin, bytes32 fingerprint, address validator) private {
+        _addMember(city, admin);
+        if (fingerprint != bytes32(0)) _allowNode(city, fingerprint);
+        if (validator != address(0)) _addValidator(city, validator);
     }
 
     function _allowNode(bytes32 city, bytes32 fingerprint) private {

@@ -47,6 +47,7 @@ class QbftDriver:
     # ------------------------------------------------------------ ports
 
     def build_block(self, height: int, round_: int, now: float) -> Block:
+        self.node.proposal_seen.setdefault(height, time.time())
         proposal = self.node.propose(int(now + self.node.clock_offset), self.address, round_)
         self.executed[proposal.block.hash] = proposal
         return proposal.block
@@ -54,6 +55,7 @@ class QbftDriver:
     def check_block(self, block: Block) -> str | None:
         if block.hash in self.executed:
             return None
+        self.node.proposal_seen.setdefault(block.number, time.time())
         try:
             self.executed[block.hash] = self.node.chain.execute_candidate(block)
         except InvalidBlockError as exc:
@@ -75,13 +77,19 @@ class QbftDriver:
         if self.node.force_block.is_set():
             return now
         parent_time = float(self.node.chain.head.header.timestamp) - self.node.clock_offset
-        if self.node.has_executable_transactions():
+        # A pending contract decision is work like a transaction: every validator following the
+        # contract sees the same votes, so they agree that the block is due (no heartbeat wait).
+        if self.node.has_executable_transactions() or self.node.contract_votes(all_=True):
             return parent_time + self.block_period
         if self.heartbeat <= 0:
             return float("inf")
         return parent_time + self.heartbeat
 
     # ------------------------------------------------------------- loop
+
+    def total_round_changes(self) -> int:
+        machine = self.machine
+        return self.round_changes + (machine.round_changes_made if machine is not None else 0)
 
     def deliver(self, raw: bytes) -> None:
         try:

@@ -55,6 +55,7 @@ class P2PNetwork:
         self.on_consensus = on_consensus
         self.connections: dict[bytes, Connection] = {}
         self.peer_heads: dict[bytes, int] = {}
+        self.peer_names: dict[bytes, str] = {}  # as each peer names itself in its HELLO
         self.banned: dict[bytes, float] = {}
         self.own_fingerprint = b""
         self._by_address: dict[str, Connection] = {}
@@ -111,6 +112,10 @@ class P2PNetwork:
             if not await self.authorize(fp):
                 log.warning("disconnecting peer %s: its certificate is no longer allowed", fp.hex()[:16])
                 await connection.close()
+
+    def peer_name_list(self) -> list[str]:
+        """Thread-safe enough for a status page: a snapshot of the connected peers' names."""
+        return [self.peer_names.get(fp, fp.hex()[:16]) for fp in list(self.connections)]
 
     # -------------------------------------------------------------- sending
 
@@ -170,6 +175,7 @@ class P2PNetwork:
             if self.connections.get(fp) is connection:
                 del self.connections[fp]
                 self.peer_heads.pop(fp, None)
+                self.peer_names.pop(fp, None)
 
     def _hello(self) -> bytes:
         head = self.node.chain.head
@@ -182,11 +188,13 @@ class P2PNetwork:
 
     async def _handle(self, connection: Connection, kind: int, payload: bytes) -> None:
         if kind == HELLO:
-            chain_id, genesis_hash, head, _name = rlp.decode(payload)
+            chain_id, genesis_hash, head, name = rlp.decode(payload)
             if _int(chain_id) != self.node.chain.chain_id or genesis_hash != self.node.chain.block(0).hash:
                 log.warning("peer %s is on another chain: disconnecting", connection.fingerprint.hex()[:16])
                 await connection.close()
                 return
+            if isinstance(name, bytes):
+                self.peer_names[connection.fingerprint] = name.decode("utf-8", "replace")[:64]
             self._peer_head(connection, _int(head))
         elif kind == QBFT:
             self.on_consensus(payload)

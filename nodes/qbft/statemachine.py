@@ -77,6 +77,8 @@ class HeightMachine:
         self.decided = False
         self.round_changes_made = 0
         self._due_since: float | None = None
+        self._proposal_at: float | None = None  # when the round-0 proposal was accepted here
+        self._clock = now  # the latest time the driver told us
 
     @property
     def height(self) -> int:
@@ -94,19 +96,23 @@ class HeightMachine:
 
     def deadline(self, now: float) -> float:
         """Round 0 times out a request timeout after the block became due *here* (the parent may
-        be old after an idle spell); later rounds double the timeout each time."""
-        if self.round == 0 and self._state(0).proposal is None:
-            due = self.ports.block_due_at(now)
-            if now < due:
-                return due + self.request_timeout
+        be old after an idle spell), also once its proposal is in (a heartbeat block is proposed
+        long after the height started); later rounds double the timeout each time."""
+        if self.round == 0:
+            limits = [] if self._proposal_at is None else [self._proposal_at + self.request_timeout]
             if self._due_since is None:
+                due = self.ports.block_due_at(now)
+                if now < due:
+                    return min([due + self.request_timeout, *limits])
                 self._due_since = now
-            return self._due_since + self.request_timeout
+            return min([self._due_since + self.request_timeout, *limits])
         return self.round_started + self.request_timeout * float(2**self.round)
 
     def tick(self, now: float) -> None:
+        self._clock = now
         if self.decided:
             return
+        self.deadline(now)  # notes when the block became due, before a proposal can arrive
         state = self._state(self.round)
         if (
             self.view.proposer(self.round) == self.me
@@ -152,6 +158,8 @@ class HeightMachine:
     # ----------------------------------------------------------- receiving
 
     def receive(self, message: Signed, now: float | None = None) -> None:
+        if now is not None:
+            self._clock = now
         if self.decided or message.height != self.height:
             return
         try:
@@ -186,6 +194,8 @@ class HeightMachine:
             raise InvalidMessageError(f"proposed block is invalid: {problem}")
         state.proposal = block
         state.proposal_message = message
+        if message.round == 0 and self._proposal_at is None:
+            self._proposal_at = self._clock
         if not state.sent_prepare:
             state.sent_prepare = True
             self._send(Prepare(self.height, message.round, digest=block.hash))

@@ -50,3 +50,22 @@ class VoteTally:
 
     def pending(self) -> dict[bytes, dict[bytes, bool]]:
         return {t: dict(v) for t, v in self.votes.items()}
+
+
+def contract_votes(
+    contract: tuple[bytes, ...],
+    header: tuple[bytes, ...],
+    decided_at: dict[bytes, int],
+    changed_at: dict[bytes, int],
+) -> list[Vote]:
+    """The header votes that bring the QBFT validator set to the Consortium contract's list.
+
+    One vote per address on which the two differ, but only where the contract decided about it
+    (a ValidatorAdded/ValidatorRemoved event in block `decided_at[a]`) after the header set last
+    changed for it (`changed_at[a]`; 0 = never since genesis). So a difference the founding left
+    (genesis lists validators without nodes) is no reason to vote, and an operator's manual
+    qbft_proposeValidatorVote that took effect later is not undone. Oldest decision first."""
+    wanted = set(contract)
+    current = set(header)
+    differing = [a for a in wanted ^ current if decided_at.get(a, 0) > changed_at.get(a, 0)]
+    return [Vote(a, a in wanted) for a in sorted(differing, key=lambda a: (decided_at[a], a))]

@@ -1,4 +1,5 @@
-"""qbft_ methods (Besu's names, plus qbft_getValidatorChangeBlocks) and the devnet's evm_ methods."""
+"""qbft_ methods (Besu's names, plus qbft_getValidatorChangeBlocks), govchain_nodeStatus for operators
+and the devnet's evm_ methods."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from nodes.rpc import params as p
 from nodes.rpc.base import ApiBase, rpc
 from nodes.rpc.errors import LIMIT_EXCEEDED, RpcError, invalid_params
 from nodes.rpc.format import d, q
+from nodes.status import node_status
 
 
 class QbftMethods(ApiBase):
@@ -56,9 +58,12 @@ class QbftMethods(ApiBase):
 
     @rpc("qbft_getPendingVotes")
     def qbft_get_pending_votes(self, params: Any) -> dict[str, bool]:
-        """This node's own votes that it will put in the blocks it proposes (as Besu reports them)."""
+        """The votes this node will put in the blocks it proposes: its operator's (as Besu reports
+        them) and those the Consortium contract's validator list asks for."""
         p.positional(params, 0, 0)
-        return {d(a): add for a, add in self.node.local_votes.items()}
+        votes = {d(v.address): v.add for v in self.node.contract_votes()}
+        votes.update({d(a): add for a, add in self.node.local_votes.items()})
+        return votes
 
     @rpc("qbft_getVoteTally")
     def qbft_get_vote_tally(self, params: Any) -> dict[str, dict[str, bool]]:
@@ -66,6 +71,14 @@ class QbftMethods(ApiBase):
         p.positional(params, 0, 0)
         with self.chain.lock:
             return {d(t): {d(v): add for v, add in b.items()} for t, b in self.chain.tally.pending().items()}
+
+    # -------------------------------------------------------------- operators
+
+    @rpc("govchain_nodeStatus")
+    def govchain_node_status(self, params: Any) -> dict[str, Any]:
+        """Height, peers, validator role, last block time, pending votes, pool (the status page's data)."""
+        p.positional(params, 0, 0)
+        return node_status(self.node)
 
     # ------------------------------------------------- devnet only (anvil/hardhat names)
 

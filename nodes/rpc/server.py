@@ -11,11 +11,12 @@ from typing import Any
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nodes.chain.chain import Block
+from nodes.metrics import CONTENT_TYPE, NodeMetrics
 from nodes.node import Node
 from nodes.rpc import params as p
 from nodes.rpc.api import Api
@@ -23,6 +24,7 @@ from nodes.rpc.dispatch import handle_payload
 from nodes.rpc.errors import INVALID_REQUEST, RpcError, invalid_params
 from nodes.rpc.format import format_header
 from nodes.rpc.logs import LogFilter, parse_filter
+from nodes.status import node_status, render_status_page
 
 log = logging.getLogger("govchain.rpc")
 _subscription_ids = itertools.count(1)
@@ -44,7 +46,8 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error.to_json()}, status_code=413)
 
 
-def http_app(node: Node, api: Api) -> Starlette:
+def http_app(node: Node, api: Api, metrics: NodeMetrics | None = None) -> Starlette:
+    """JSON-RPC at POST /, plus GET /health, GET /status (HTML) and GET /metrics (Prometheus)."""
     limit = node.config.max_request_bytes
 
     async def rpc(request: Request) -> Response:
@@ -60,7 +63,22 @@ def http_app(node: Node, api: Api) -> Starlette:
         head = node.chain.head
         return JSONResponse({"name": node.config.name, "head": head.number, "hash": "0x" + head.hash.hex()})
 
-    return Starlette(routes=[Route("/", rpc, methods=["POST"]), Route("/health", health, methods=["GET"])])
+    async def status(_: Request) -> Response:
+        return HTMLResponse(render_status_page(await to_thread.run_sync(node_status, node)))
+
+    async def prometheus(_: Request) -> Response:
+        if metrics is None:
+            return Response("metrics are off\n", status_code=404, media_type="text/plain")
+        return Response(await to_thread.run_sync(metrics.render), media_type=CONTENT_TYPE)
+
+    return Starlette(
+        routes=[
+            Route("/", rpc, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/status", status, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+        ]
+    )
 
 
 class Subscriptions:

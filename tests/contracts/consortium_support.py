@@ -49,6 +49,7 @@ class Kind(IntEnum):
     REVOKE_NODE = 3
     ADD_VALIDATOR = 4
     REMOVE_VALIDATOR = 5
+    ADMIT_CITY = 6
 
 
 class State(IntEnum):
