@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from apps.registry import cli as registry_cli
 from apps.weighing import cli as weighing_cli
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 from devnet import cli as devnet_cli
@@ -27,6 +28,7 @@ app.add_typer(ca_cli.app, name="ca")
 app.add_typer(consortium_cli.app, name="consortium")
 app.add_typer(weighing_cli.app, name="weighing")
 app.add_typer(weighing_cli.scales_app, name="scales")
+app.add_typer(registry_cli.app, name="registry")
 app.command("verify")(ledger_cli.verify_command)
 console = Console()
 

@@ -25,6 +25,7 @@ from eth_utils.crypto import keccak
 from apps.weighing.staff import StaffRole, issue_token
 from contracts.genesis import CONSORTIUM_ADDRESS
 from devnet.keys import DEV_CITIES, DEV_KEY_WARNING, EXTRA_DEV_CITIES, CityKeys, dev_founding
+from devnet.registry_app import register_registry_gateway, spawn_registry_service, write_registry_gateway
 from ledger.connect import connect
 from ledger.deploy import deploy_record_contracts
 from ledger.rpc import RpcClient
@@ -216,11 +217,19 @@ def up(options: DevnetOptions, progress: Callable[[str], None] = lambda _: None)
     _write_gateways(options.data_dir, cities, nodes, description)
     progress("wrote trust.json and gateways/<city>.json")
     port = options.base_port + PORTS_PER_NODE * options.nodes
+    register_registry_gateway(w3, CONSORTIUM_ADDRESS, admin, cities[0].city)
+    write_registry_gateway(options.data_dir, cities[0].city)
+    registry_pid, registry_url = spawn_registry_service(options.data_dir, cities[0].city, port + 1)
+    description["appPids"] = {"registry": registry_pid}
+    (options.data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")  # for `down`
     pid, url = start_weighing_service(options.data_dir, cities[0].city, port)
     description["apps"]["weighing"] = url
-    description["appPids"] = {"weighing": pid}
+    description["appPids"]["weighing"] = pid
+    wait_for_rpc(registry_url, registry_pid)
+    description["apps"]["registry"] = registry_url
     (options.data_dir / "devnet.json").write_text(json.dumps(description, indent=2) + "\n")
     progress(f"weighing service of {cities[0].city} at {url} (OpenAPI: {url}/docs)")
+    progress(f"registry service of {cities[0].city} at {registry_url} (clerks: {registry_url}/clerk)")
     return description
 
 

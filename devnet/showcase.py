@@ -1,5 +1,6 @@
-"""The main job: a 5-city devnet with aachen's weighing service, simulated scales posting signed
-weighings, and one of them proven offline. The devnet keeps running for a look around."""
+"""The main job: a 5-city devnet with aachen's weighing and registry services, simulated scales
+posting signed weighings, one of them proven offline, and a sample extract attested by aachen's
+clerk. The devnet keeps running for a look around."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from apps.registry.demo import attest_sample
 from apps.weighing.simulator import run_simulation
 from devnet.network import DevnetOptions, down, load, up
 from ledger.verify import load_trust, verify_bundle
@@ -21,7 +23,7 @@ def run_showcase(console: Console, data_dir: Path, nodes: int = 5, seconds: floa
     if (data_dir / "devnet.json").exists():
         down(data_dir)
     shutil.rmtree(data_dir, ignore_errors=True)
-    console.rule(f"[bold]govchain: {nodes} city nodes, QBFT, the weighing service")
+    console.rule(f"[bold]govchain: {nodes} city nodes, QBFT, the weighing and registry services")
     description = up(
         DevnetOptions(data_dir=data_dir, nodes=nodes),
         progress=lambda line: console.print(f"[dim]•[/dim] {line}"),
@@ -62,12 +64,24 @@ def run_showcase(console: Console, data_dir: Path, nodes: int = 5, seconds: floa
             highlight=False,
             soft_wrap=True,
         )
+    console.rule("registry extract / Registerauskunft")
+    sample = attest_sample(data_dir, description)
+    console.print(f"aachen's clerk attested {sample.pdf.name}: {sample.status}; QR code {sample.qr}")
     nodes_info = load(data_dir)["nodes"]
     console.rule("where to look / wo nachsehen")
     console.print(f"weighing service  {service}   OpenAPI: {service}/docs")
     console.print(
         f'  curl -H "Authorization: Bearer $(cat {token_file})" '
         f'"{service}/v1/totals?period=day&by=avv&format=csv"   (staff token: devnet only)'
+    )
+    registry = description["apps"]["registry"]
+    console.print(
+        f"registry service  {registry}   verify a file (Prüfseite): {registry}/   OpenAPI: {registry}/docs"
+    )
+    console.print(f"  the sample extract: {sample.verify_url}")
+    console.print(
+        f"  clerks (Sachbearbeitung): {registry}/clerk   dev key: accounts.aachen.clerk.privateKey "
+        f"in {data_dir / 'devnet.json'}"
     )
     for node in nodes_info:
         console.print(f"node {node['name']:14} JSON-RPC {node['rpc']}   WebSocket {node['ws']}")

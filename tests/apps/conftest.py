@@ -1,6 +1,7 @@
-"""The weighing service under test: one devnet for the whole package (a node process and aachen's
-weighing service process, as `devnet up` starts them) and a `Weighbridge` that talks to the service
-over HTTP. Every test takes fresh scales from a pool registered once, so seq numbers never collide."""
+"""The app services under test: one devnet for the whole package (a node process and aachen's
+weighing and registry service processes, as `devnet up` starts them) and a `Weighbridge` that talks
+to the weighing service over HTTP. Every test takes fresh scales from a pool registered once, so seq
+numbers never collide. The registry's tests (tests/apps/registry/) share the same devnet."""
 
 from __future__ import annotations
 
@@ -204,15 +205,22 @@ def assert_refused(
 
 
 @pytest.fixture(scope="session")
-def weighbridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weighbridge]:
-    data_dir = tmp_path_factory.mktemp("weighing") / "devnet"
+def apps_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """One devnet for the app tests: a node process with aachen's weighing and registry services."""
+    data_dir = tmp_path_factory.mktemp("apps") / "devnet"
     with running_devnet(data_dir, nodes=1, members=3) as description:
-        scales = ensure_scales(description, "aachen", SCALES)
-        salt = bytes.fromhex((data_dir / "gateways" / "aachen-salt.hex").read_text().strip())
-        domain = domain_for(Weighing, description["chainId"], description["contracts"]["weighing"])
-        bridge = Weighbridge(description, data_dir, domain, salt, scales)
-        # the tests query as the devnet's staff member (reader and privacy); test_staff checks
-        # what happens without a token or with the wrong role
-        bridge.session.headers["Authorization"] = f"Bearer {bridge.staff_token}"
-        yield bridge
-        bridge.session.close()
+        yield data_dir, description
+
+
+@pytest.fixture(scope="session")
+def weighbridge(apps_devnet: tuple[Path, dict[str, Any]]) -> Iterator[Weighbridge]:
+    data_dir, description = apps_devnet
+    scales = ensure_scales(description, "aachen", SCALES)
+    salt = bytes.fromhex((data_dir / "gateways" / "aachen-salt.hex").read_text().strip())
+    domain = domain_for(Weighing, description["chainId"], description["contracts"]["weighing"])
+    bridge = Weighbridge(description, data_dir, domain, salt, scales)
+    # the tests query as the devnet's staff member (reader and privacy); test_staff checks
+    # what happens without a token or with the wrong role
+    bridge.session.headers["Authorization"] = f"Bearer {bridge.staff_token}"
+    yield bridge
+    bridge.session.close()

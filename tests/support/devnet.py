@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,13 +13,15 @@ from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
 
 
 def free_port_block(size: int) -> int:
-    """A base port such that base .. base+size-1 are free on 127.0.0.1 right now."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + size >= 65000:
-            continue
+    """A base port such that base .. base+size-1 are free on 127.0.0.1 right now.
+
+    Picked below the kernel's ephemeral range (32768-60999 here): a port from that range that a
+    killed node leaves free can be taken at once by any outgoing connection's local end, and the
+    node could not listen on it again when the test restarts it."""
+    low, high = 10_000, _ephemeral_start() - size
+    rng = random.Random()  # spreads parallel runs apart
+    for _ in range(200):
+        base = rng.randrange(low, high)
         sockets = []
         try:
             for offset in range(size):
@@ -32,6 +35,13 @@ def free_port_block(size: int) -> int:
             for s in sockets:
                 s.close()
     raise RuntimeError("no free block of ports")
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @contextmanager
@@ -50,7 +60,7 @@ def running_devnet(
         block_period=block_period,
         empty_block_period=empty_block_period,
         request_timeout=request_timeout,
-        base_port=free_port_block(PORTS_PER_NODE * nodes + 1),  # + the weighing service
+        base_port=free_port_block(PORTS_PER_NODE * nodes + 2),  # + the weighing and registry services
     )
     try:
         yield up(options)
