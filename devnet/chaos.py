@@ -1,7 +1,7 @@
-"""Chaos on a running devnet: under a steady load of scale-signed weighings, kill -9 random
-validators (never more than f at once) and the weighing service, and restart them; then check
-that every acknowledged record became final exactly once, that nothing was reported final that is
-not on chain, and that all nodes hold the same chain.
+"""Chaos on a running devnet: under a steady load of scale-signed weighings and clerk-signed
+attestations, kill -9 random validators (never more than f at once) and the two services, and
+restart them; then check that every acknowledged weighing and attestation became final exactly
+once, that nothing was reported final that is not on chain, and that all nodes hold the same chain.
 
 `govchain devnet chaos --seconds S` runs it against a devnet started with `govchain devnet up`;
 tests/chaos runs a short one in CI.
@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,95 +22,53 @@ from urllib.parse import urlsplit
 
 import requests
 
-from apps.weighing.simulator import ensure_scales
-from devnet.network import load, pid_alive, restart_node, start_weighing_service
-from devnet.samples import sample_weighing
+from devnet.chaos_load import HTTP_TIMEOUT, ClerkLoad, ScaleLoad
+from devnet.network import load, pid_alive, restart_node, start_weighing_service, wait_for_rpc
+from devnet.registry_app import spawn_registry_service
 from ledger.events import topic_of
-from ledger.records import Weighing, domain_for
 from ledger.rpc import RpcClient
 
-SCALES = 6
-HTTP_TIMEOUT = 10
+
+@dataclass
+class Flow:
+    """What one kind of record did: posted, acknowledged by its service, final on chain."""
+
+    name: str
+    posted: int = 0
+    acknowledged: int = 0
+    final: int = 0
 
 
 @dataclass
 class ChaosReport:
     seconds: float
-    posted: int = 0
-    acknowledged: int = 0
-    final: int = 0
+    flows: list[Flow] = field(default_factory=list)
     node_kills: int = 0
-    service_kills: int = 0
+    service_kills: dict[str, int] = field(default_factory=lambda: {"weighing": 0, "registry": 0})
     head: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.problems and self.final == self.acknowledged > 0
+        return not self.problems and all(f.final == f.acknowledged > 0 for f in self.flows)
 
     def lines(self) -> list[str]:
+        kills = ", ".join(f"{n} {name}-service kills" for name, n in self.service_kills.items())
         return [
-            f"chaos for {self.seconds:.0f} s: {self.node_kills} validator kills, "
-            f"{self.service_kills} weighing-service kills",
-            f"weighings posted {self.posted}, acknowledged {self.acknowledged}, final {self.final} "
-            f"(each on chain exactly once: {'yes' if not self.problems else 'NO'})",
+            f"chaos for {self.seconds:.0f} s: {self.node_kills} validator kills, {kills}",
+            *(
+                f"{f.name}: posted {f.posted}, acknowledged {f.acknowledged}, final {f.final}"
+                for f in self.flows
+            ),
+            f"each on chain exactly once, where its service said: {'yes' if not self.problems else 'NO'}",
             f"all nodes agree up to block {self.head}",
             *[f"PROBLEM: {p}" for p in self.problems],
         ]
 
 
-class ScaleLoad:
-    """Scales that post at a steady total rate; a scale resends its current record until the
-    service acknowledges it (as a real scale with a per-device counter does), then moves on."""
-
-    def __init__(self, description: dict[str, Any], rate: float) -> None:
-        self.url = str(description["apps"]["weighing"])
-        self.rate = rate
-        self.scales = ensure_scales(description, "aachen", SCALES)
-        contracts = description["contracts"]
-        self.domain = domain_for(Weighing, description["chainId"], contracts["weighing"])
-        self.next_seq = {s.address: 1 for s in self.scales}
-        self.acknowledged: dict[str, None] = {}  # in order, each once
-        self.posted = 0
-        self.refused: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chaos-scales", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(HTTP_TIMEOUT * 2)
-
-    def _run(self) -> None:
-        current: dict[str, tuple[str, dict[str, Any]]] = {}
-        with requests.Session() as session:
-            index = 0
-            while not self._stop.wait(1 / self.rate):
-                scale = self.scales[index % len(self.scales)]
-                index += 1
-                if scale.address not in current:
-                    record = sample_weighing(scale.address, self.next_seq[scale.address])
-                    signature = "0x" + record.sign(self.domain, scale.key).hex()
-                    body: dict[str, Any] = {"record": record.to_json(), "signature": signature}
-                    current[scale.address] = ("0x" + record.record_id.hex(), body)
-                record_id, body = current[scale.address]
-                self.posted += 1
-                try:
-                    reply = session.post(f"{self.url}/v1/weighings", json=body, timeout=HTTP_TIMEOUT)
-                except requests.RequestException:
-                    continue  # the service is down: resend later
-                if reply.status_code in (200, 202):
-                    self.acknowledged[record_id] = None
-                    del current[scale.address]
-                    self.next_seq[scale.address] += 1
-                elif reply.status_code < 500:
-                    self.refused.append(f"{reply.status_code} {reply.text[:200]}")
-                    del current[scale.address]
-
-
 class Chaos:
+    """Picks the victims: up to f validators at once, or one of the services."""
+
     def __init__(self, data_dir: Path, seed: int, progress: Callable[[str], None]) -> None:
         self.data_dir = data_dir
         self.rng = random.Random(seed)  # noqa: S311 - picks victims, repeatable by seed
@@ -120,13 +77,13 @@ class Chaos:
         description = load(data_dir)
         self.validators = [n["name"] for n in description["nodes"] if n.get("validator", True)]
         self.f = (len(self.validators) - 1) // 3
-        self.service_port = urlsplit(str(description["apps"]["weighing"])).port
+        self.ports = {app: urlsplit(str(url)).port for app, url in description["apps"].items()}
 
     def step(self, report: ChaosReport) -> None:
-        """One round: take down up to f random validators, or (every third round) the weighing
-        service, then restart them."""
+        """One round: two of three take down up to f random validators, the third one of the
+        services (in turn); then the victims are restarted."""
         self.rounds += 1
-        if self.f > 0 and self.rounds % 3 != 2:
+        if self.f > 0 and self.rounds % 3 != 0:
             victims = self.rng.sample(self.validators, self.rng.randint(1, self.f))
             for name in victims:
                 self._kill(next(n for n in load(self.data_dir)["nodes"] if n["name"] == name)["pid"])
@@ -137,19 +94,25 @@ class Chaos:
                 restart_node(self.data_dir, name)
             self.progress(f"restarted {', '.join(victims)}")
         else:
-            self._kill(load(self.data_dir)["appPids"]["weighing"])
-            report.service_kills += 1
-            self.progress("kill -9 weighing service")
+            app = ("weighing", "registry")[(self.rounds // 3) % 2]
+            self._kill(load(self.data_dir)["appPids"][app])
+            report.service_kills[app] += 1
+            self.progress(f"kill -9 {app} service")
             time.sleep(self.rng.uniform(0.5, 2))
-            self.restart_service()
-            self.progress("restarted weighing service")
+            self.restart_service(app)
+            self.progress(f"restarted {app} service")
 
-    def restart_service(self) -> None:
-        assert self.service_port is not None
-        pid, _ = start_weighing_service(self.data_dir, "aachen", self.service_port)
+    def restart_service(self, app: str) -> None:
+        port = self.ports[app]
+        assert port is not None
+        if app == "weighing":
+            pid, _ = start_weighing_service(self.data_dir, "aachen", port)
+        else:
+            pid, url = spawn_registry_service(self.data_dir, "aachen", port)
+            wait_for_rpc(url, pid)
         path = self.data_dir / "devnet.json"
         description = json.loads(path.read_text())
-        description["appPids"]["weighing"] = pid
+        description["appPids"][app] = pid
         path.write_text(json.dumps(description, indent=2) + "\n")
 
     def _kill(self, pid: int) -> None:
@@ -167,73 +130,112 @@ def run_chaos(
     settle: float = 120,
     progress: Callable[[str], None] = lambda _: None,
 ) -> ChaosReport:
+    """`rate`: weighings per second; the clerk attests one document every two seconds."""
     description = load(data_dir)
     report = ChaosReport(seconds)
     chaos = Chaos(data_dir, seed, progress)
-    scales = ScaleLoad(description, rate)
-    scales.start()
+    scales, clerk = ScaleLoad(description, rate), ClerkLoad(description, 0.5)
+    for load_ in (scales, clerk):
+        load_.start()
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
             time.sleep(chaos.rng.uniform(1, 3))
             chaos.step(report)
     finally:
-        scales.stop()
-    report.posted, report.acknowledged = scales.posted, len(scales.acknowledged)
-    report.problems += [f"refused: {r}" for r in scales.refused]
-    progress(f"load stopped: {report.acknowledged} acknowledged; waiting until they are final")
-    statuses = _wait_final(str(description["apps"]["weighing"]), list(scales.acknowledged), settle)
-    report.final = sum(1 for s in statuses.values() if s.get("status") == "final")
-    report.problems += _check_chain(load(data_dir), statuses, report)
-    return report
-
-
-def _wait_final(url: str, record_ids: list[str], settle: float) -> dict[str, dict[str, Any]]:
-    statuses: dict[str, dict[str, Any]] = {}
-    deadline = time.monotonic() + settle
-    waiting = list(record_ids)
-    with requests.Session() as session:
-        while waiting and time.monotonic() < deadline:
-            reply = session.get(f"{url}/v1/weighings/{waiting[0]}", timeout=HTTP_TIMEOUT)
-            ok = reply.status_code == 200
-            statuses[waiting[0]] = reply.json() if ok else {"status": f"HTTP {reply.status_code}"}
-            if statuses[waiting[0]].get("status") in ("final", "rejected"):
-                waiting.pop(0)
-            else:
-                time.sleep(0.2)
-    return statuses
-
-
-def _check_chain(
-    description: dict[str, Any], statuses: dict[str, dict[str, Any]], report: ChaosReport
-) -> list[str]:
-    problems = [
-        f"{r}: {s.get('status')} after chaos" for r, s in statuses.items() if s.get("status") != "final"
+        for load_ in (scales, clerk):
+            load_.stop()
+    for load_ in (scales, clerk):
+        report.problems += [f"refused: {r}" for r in load_.refused]
+    progress(
+        f"load stopped: acknowledged {len(scales.acknowledged)} weighings, "
+        f"{len(clerk.acknowledged)} attestations"
+    )
+    apps = description["apps"]
+    weighings = _wait(
+        f"{apps['weighing']}/v1/weighings/", list(scales.acknowledged), ("final", "rejected"), settle
+    )
+    attestations = _wait(
+        f"{apps['registry']}/v1/verify/", list(clerk.acknowledged), ("valid", "unknown"), settle
+    )
+    report.flows = [
+        Flow("weighings", scales.posted, len(scales.acknowledged), _count(weighings, "final")),
+        Flow("attestations", clerk.posted, len(clerk.acknowledged), _count(attestations, "valid")),
     ]
-    nodes = description["nodes"]
-    clients = [RpcClient([n["rpc"]]) for n in nodes]
+    description = load(data_dir)
+    clients = [RpcClient([n["rpc"]]) for n in description["nodes"]]
     report.head = min(int(c.call("eth_blockNumber", []), 16) for c in clients)
     hashes = {c.call("eth_getBlockByNumber", [hex(report.head), False])["hash"] for c in clients}
     if len(hashes) != 1:
-        problems.append(f"nodes disagree at block {report.head}: {sorted(hashes)}")
-    logs: list[dict[str, Any]] = clients[0].call(
-        "eth_getLogs",
-        [
-            {
-                "fromBlock": "0x0",
-                "toBlock": "latest",
-                "address": description["contracts"]["weighing"],
-                "topics": ["0x" + topic_of("WeighingRecorded").hex()],
-            }
-        ],
+        report.problems.append(f"nodes disagree at block {report.head}: {sorted(hashes)}")
+    contracts = description["contracts"]
+    report.problems += _exactly_once(
+        clients[0],
+        contracts["weighing"],
+        "WeighingRecorded",
+        weighings,
+        "final",
+        lambda s, log: s.get("block", {}).get("hash") == log["blockHash"],
     )
-    on_chain: dict[str, list[str]] = {}
-    for log in logs:
-        on_chain.setdefault(log["topics"][1], []).append(log["blockHash"])
-    for record_id, status in statuses.items():
-        blocks = on_chain.get(record_id, [])
-        if len(blocks) != 1:
-            problems.append(f"{record_id} is on chain {len(blocks)} times")
-        elif status.get("status") == "final" and status.get("block", {}).get("hash") != blocks[0]:
-            problems.append(f"{record_id} reported final in {status.get('block')}, on chain in {blocks[0]}")
+    report.problems += _exactly_once(
+        clients[0],
+        contracts["registry"],
+        "Attested",
+        attestations,
+        "valid",
+        lambda s, log: s.get("transaction") in (None, log["transactionHash"]),
+    )
+    return report
+
+
+def _count(statuses: dict[str, dict[str, Any]], final: str) -> int:
+    return sum(1 for s in statuses.values() if s.get("status") == final)
+
+
+def _wait(url: str, keys: list[str], done: tuple[str, ...], settle: float) -> dict[str, dict[str, Any]]:
+    """Polls `url + key` until each key's status is in `done` (or time is up)."""
+    statuses: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + settle
+    waiting = list(keys)
+    with requests.Session() as session:
+        while waiting and time.monotonic() < deadline:
+            reply = session.get(url + waiting[0], timeout=HTTP_TIMEOUT)
+            ok = reply.status_code == 200
+            statuses[waiting[0]] = reply.json() if ok else {"status": f"HTTP {reply.status_code}"}
+            if statuses[waiting[0]].get("status") in done:
+                waiting.pop(0)
+            else:
+                time.sleep(0.2)
+    for key in waiting:
+        statuses.setdefault(key, {"status": "no answer"})
+    return statuses
+
+
+def _exactly_once(
+    rpc: RpcClient,
+    address: str,
+    event: str,
+    statuses: dict[str, dict[str, Any]],
+    final: str,
+    where: Callable[[dict[str, Any], dict[str, Any]], bool],
+) -> list[str]:
+    """Each acknowledged key is final, its event is on chain exactly once, where the service said."""
+    problems = [
+        f"{key}: {s.get('status')} after chaos" for key, s in statuses.items() if s.get("status") != final
+    ]
+    query = {
+        "fromBlock": "0x0",
+        "toBlock": "latest",
+        "address": address,
+        "topics": ["0x" + topic_of(event).hex()],
+    }
+    on_chain: dict[str, list[dict[str, Any]]] = {}
+    for log in rpc.call("eth_getLogs", [query]):
+        on_chain.setdefault(log["topics"][1], []).append(log)
+    for key, status in statuses.items():
+        logs = on_chain.get(key, [])
+        if len(logs) != 1:
+            problems.append(f"{event} {key} is on chain {len(logs)} times")
+        elif status.get("status") == final and not where(status, logs[0]):
+            problems.append(f"{event} {key} reported final elsewhere than on chain ({logs[0]['blockHash']})")
     return problems
