@@ -50,12 +50,8 @@ class Row:
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-
+def run(repeat: int) -> list[Row]:
+    """Every operation's gas and wall time, the median of `repeat` runs, on a fresh in-process chain."""
     cities = tuple(CityKeys.derive(c, scales=2) for c in DEV_CITIES)
     aachen = cities[0]
     chain = start_inprocess_chain(
@@ -84,7 +80,7 @@ def main() -> None:
         return receipt, time.perf_counter() - start
 
     def measure(operation: str, prepare: Callable[[], Callable[[], HexBytes]], per: int = 1) -> Row:
-        runs = [timed(prepare) for _ in range(args.repeat)]
+        runs = [timed(prepare) for _ in range(repeat)]
         return Row(
             operation,
             int(statistics.median(r["gasUsed"] for r, _ in runs)),
@@ -123,16 +119,16 @@ def main() -> None:
 
     record, signature = signed(0)
     start = time.perf_counter()
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         weighing.functions.check(record, signature).call()
-    check_time = (time.perf_counter() - start) / args.repeat
+    check_time = (time.perf_counter() - start) / repeat
     check_gas = weighing.functions.check(record, signature).estimate_gas() - 21_000
     rows.append(Row("weighing, check() verify call", check_gas, check_time))
     document = hashlib.sha256(b"unknown").digest()
     start = time.perf_counter()
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         registry.functions.status(document).call()
-    status_time = (time.perf_counter() - start) / args.repeat
+    status_time = (time.perf_counter() - start) / repeat
     rows.append(
         Row(
             "attestation, status() verify call",
@@ -141,6 +137,15 @@ def main() -> None:
         )
     )
 
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows = run(args.repeat)
     table = Table(
         title=f"Gas per operation (in-process py-evm, {platform.machine()}, {os.cpu_count()} cores)"
     )

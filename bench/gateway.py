@@ -5,6 +5,7 @@ Run: .venv/bin/python bench/gateway.py [--records 1000] [--nodes 1] [--json FILE
 A fresh devnet; `records` scale-signed weighings are queued in the gateway's outbox (durably,
 as a service would acknowledge them), the submitter batches them, and the clock stops when the
 last one is final. Then proof bundles of some of them are verified offline, repeatedly.
+(`govchain bench` runs the same workload on one node, five nodes and anvil in one table.)
 """
 
 from __future__ import annotations
@@ -14,73 +15,42 @@ import json
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bench.workload import drive_gateway, free_base_port, gateway_settings, verification_rate
 from devnet.keys import CityKeys
-from devnet.network import DevnetOptions, down, up
-from devnet.samples import sample_weighing
-from ledger.deploy import ContractAddresses
-from ledger.gateway import Gateway, GatewaySettings
-from ledger.records import Weighing, domain_for
-from ledger.submitter import SubmitterConfig
-from ledger.trust import trust_from_node
-from ledger.verify import verify_bundle
+from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
 
 
 def run(records: int, nodes: int, batch: int) -> dict[str, Any]:
     aachen = CityKeys.derive("aachen")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "devnet"
-        description = up(DevnetOptions(data_dir=data_dir, nodes=nodes, base_port=19500))
+        base_port = free_base_port(19500, PORTS_PER_NODE * nodes + 2)
+        description = up(DevnetOptions(data_dir=data_dir, nodes=nodes, base_port=base_port))
         try:
-            c = description["contracts"]
-            settings = GatewaySettings(
-                outbox=Path(tmp) / "outbox.sqlite",
-                node_urls=[n["rpc"] for n in description["nodes"]],
-                chain_id=description["chainId"],
-                contracts=ContractAddresses(c["consortium"], c["weighing"], c["registry"]),
-                submitter=SubmitterConfig(batch_size=batch),
+            settings = gateway_settings(
+                Path(tmp) / "outbox.sqlite",
+                [n["rpc"] for n in description["nodes"]],
+                description["chainId"],
+                description["contracts"],
+                batch,
             )
-            gateway = Gateway(settings, aachen.gateway)
-            domain = domain_for(Weighing, description["chainId"], c["weighing"])
-            scale = aachen.scales[0]
-            now_ms = int(time.time() * 1000)
-            signed = []
-            for seq in range(1, records + 1):
-                w = sample_weighing(scale.address, seq, measured_at=now_ms)
-                signed.append((w, w.sign(domain, scale.key)))
-            start = time.perf_counter()
-            keys = [gateway.submit("weighing", w, s)[0].id for w, s in signed]
-            intake = time.perf_counter() - start
-            gateway.start()
-            while gateway.outbox.counts().get("final", 0) < records:
-                time.sleep(0.05)
-            to_final = time.perf_counter() - start
-            bundles = [gateway.bundle(k) for k in keys[:: max(1, records // 20)]]
-            trust = trust_from_node(gateway.rpc)
-            gateway.stop()
+            result = drive_gateway(settings, aachen.gateway, aachen.scales[0], records, bundles=20)
         finally:
             down(data_dir)
-    start = time.perf_counter()
-    rounds = 0
-    while time.perf_counter() - start < 3:
-        for bundle in bundles:
-            assert verify_bundle(bundle, trust).valid
-        rounds += 1
-    verify_rate = rounds * len(bundles) / (time.perf_counter() - start)
     return {
         "records": records,
         "nodes": nodes,
         "batch": batch,
-        "intakePerSecond": records / intake,
-        "finalPerSecond": records / to_final,
-        "secondsToFinal": to_final,
-        "verificationsPerSecond": verify_rate,
+        "intakePerSecond": result.intake_rate,
+        "finalPerSecond": result.final_rate,
+        "secondsToFinal": result.final_seconds,
+        "verificationsPerSecond": verification_rate(result.bundles, result.trust),
     }
 
 

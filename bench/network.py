@@ -26,8 +26,9 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
+from bench.workload import free_base_port
 from devnet.keys import CityKeys
-from devnet.network import DevnetOptions, down, up
+from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
 from devnet.samples import free_gas_transaction, sample_weighing
 from ledger.connect import connect
 from ledger.deploy import bind
@@ -112,11 +113,12 @@ def measure(rpc: str, raws: list[bytes]) -> dict[str, Any]:
     }
 
 
-def run_size(validators: int, txs: int, block_period: float) -> dict[str, Any]:
+def run_size(validators: int, txs: int, block_period: float, base_port: int = 19000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "devnet"
+        port = free_base_port(base_port, PORTS_PER_NODE * validators + 2)
         options = DevnetOptions(
-            data_dir=data_dir, nodes=validators, block_period=block_period, base_port=19000
+            data_dir=data_dir, nodes=validators, block_period=block_period, base_port=port
         )
         description = up(options)
         try:

@@ -25,8 +25,9 @@ from rich.table import Table
 
 from apps.weighing.simulator import ensure_scales
 from bench.node_throughput import raw_limit, signed_batches
+from bench.workload import free_base_port
 from devnet.keys import CityKeys
-from devnet.network import DevnetOptions, down, up
+from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
 from devnet.samples import sample_weighing
 from ledger.records import Weighing, domain_for
 from nodes.genesis import Genesis
@@ -89,7 +90,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "devnet"
-        description = up(DevnetOptions(data_dir=data_dir, nodes=args.nodes, base_port=19700))
+        port = free_base_port(19700, PORTS_PER_NODE * args.nodes + 2)
+        description = up(DevnetOptions(data_dir=data_dir, nodes=args.nodes, base_port=port))
         try:
             url = description["apps"]["weighing"]
             outbox = data_dir / "apps" / "weighing-aachen" / "outbox.sqlite"

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from apps.registry import cli as registry_cli
 from apps.weighing import cli as weighing_cli
+from bench import cli as bench_cli
 from contracts.artifacts import CONTRACT_NAMES, load_artifact
 from devnet import cli as devnet_cli
 from governance import cli as consortium_cli
@@ -29,6 +30,7 @@ app.add_typer(consortium_cli.app, name="consortium")
 app.add_typer(weighing_cli.app, name="weighing")
 app.add_typer(weighing_cli.scales_app, name="scales")
 app.add_typer(registry_cli.app, name="registry")
+app.add_typer(bench_cli.app, name="bench")
 app.command("verify")(ledger_cli.verify_command)
 console = Console()
 
