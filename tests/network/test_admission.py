@@ -1,4 +1,4 @@
-"""A new city joins a running devnet of four validators, end to end through the CLI, as the README
+"""A sixth city joins a running devnet of five validators, end to end through the CLI, as the README
 tells a city's IT department: `node init`, `ca sign`, `consortium propose` + `vote`, `node join`,
 `devnet attach`; then a second node of a member city joins as an observer; then the new city is
 removed again. The tests share one devnet and run in file order.
@@ -31,7 +31,7 @@ runner = CliRunner()
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("admission") / "devnet"
     with running_devnet(
-        data_dir, nodes=4, members=4, block_period=0.3, empty_block_period=1, request_timeout=2
+        data_dir, nodes=5, members=5, block_period=0.3, empty_block_period=1, request_timeout=2
     ):
         yield data_dir
 
@@ -109,14 +109,15 @@ def test_a_proposal_without_majority_has_no_effect(devnet: Path) -> None:
     subject = ("--city", "dortmund", "--admin", "0x" + "11" * 20, "--validator", "0x" + "22" * 20)
     out = consortium(devnet, "aachen", "propose", "admit-city", *subject, "--fingerprint", fp)
     pid = proposal_id(out)
-    assert "open (yes 1, no 0 of 4 members)" in out  # one yes of four: nothing happens
+    assert "open (yes 1, no 0 of 5 members)" in out  # one yes of five: nothing happens
     assert not c.node_allowed(bytes.fromhex(fp))
     assert "open" in consortium(devnet, "gelsenkirchen", "vote", pid, "--no")
     refused = consortium(devnet, "gelsenkirchen", "vote", pid, "--yes", ok=False)
     assert "gelsenkirchen already voted on proposal" in refused
-    assert "rejected (yes 1, no 2 of 4 members)" in consortium(devnet, "paderborn", "vote", pid, "--no")
-    assert "is closed: rejected" in consortium(devnet, "soest", "vote", pid, "--yes", ok=False)
-    assert "there is no proposal 99" in consortium(devnet, "soest", "vote", 99, "--yes", ok=False)
+    assert "open (yes 1, no 2 of 5 members)" in consortium(devnet, "paderborn", "vote", pid, "--no")
+    assert "rejected (yes 1, no 3 of 5 members)" in consortium(devnet, "soest", "vote", pid, "--no")
+    assert "is closed: rejected" in consortium(devnet, "wuppertal", "vote", pid, "--yes", ok=False)
+    assert "there is no proposal 99" in consortium(devnet, "wuppertal", "vote", 99, "--yes", ok=False)
     start = c.head()
     wait_for(lambda: c.head() >= start + 3, 30, "three more blocks")
     assert (c.members(), c.validators(), c.header_validators()) == before
@@ -135,7 +136,7 @@ def test_a_new_city_joins_syncs_validates_and_the_quorum_follows(devnet: Path, w
     pid = proposal_id(out)
     consortium(devnet, "gelsenkirchen", "vote", pid, "--yes")
     out = consortium(devnet, "paderborn", "vote", pid, "--yes")
-    assert "executed (yes 3, no 0 of 4 members)" in out and "ValidatorAdded(bielefeld" in out
+    assert "executed (yes 3, no 0 of 5 members)" in out and "ValidatorAdded(bielefeld" in out
     c = client(devnet)
     assert c.node_allowed(fingerprint(cert)) and "bielefeld" in c.members()
     govchain("devnet", "attach", node_dir, "--data-dir", devnet)
@@ -145,7 +146,7 @@ def test_a_new_city_joins_syncs_validates_and_the_quorum_follows(devnet: Path, w
     assert changed is not None, "the header votes did not follow the contract"
     after = rpc(aachen["rpc"], "qbft_getValidatorsByBlockNumber", [hex(changed)])
     before = rpc(aachen["rpc"], "qbft_getValidatorsByBlockNumber", [hex(changed - 1)])
-    assert validator in [v.lower() for v in after] and len(after) == 5
+    assert validator in [v.lower() for v in after] and len(after) == 6
     assert validator not in [v.lower() for v in before]
     wait_for(lambda: height(new) >= changed + 2, 120, "the new node to sync from genesis")
     assert_same_chain(load(devnet)["nodes"])
@@ -159,9 +160,9 @@ def test_a_new_city_joins_syncs_validates_and_the_quorum_follows(devnet: Path, w
 
     wait_for(proposed_by_new_validator, 120, "a block proposed by the new validator")
     extra = latest_extra(new)
-    assert len(extra.validators) == 5 and len(extra.seals) >= quorum(5) == 4
+    assert len(extra.validators) == 6 and len(extra.seals) >= quorum(6) == 4
     status = rpc(new["rpc"], "govchain_nodeStatus")
-    assert status["validator"] and status["quorum"] == 4 and status["peers"] == 4
+    assert status["validator"] and status["quorum"] == 4 and status["peers"] == 5
     assert "the same as the Consortium's list" in govchain("consortium", "status", "--devnet", devnet)
 
 
@@ -174,13 +175,14 @@ def test_a_second_node_of_a_member_city_joins_as_an_observer(devnet: Path, work:
     request = ("--request", node_dir / "join-request.json", "--cert", cert)
     pid = proposal_id(consortium(devnet, "aachen", "propose", "allow-node", *request))
     consortium(devnet, "soest", "vote", pid, "--yes")
-    out = as_bielefeld(devnet, work, "vote", pid, "--yes")  # the new member votes too: 3 of 5
-    assert "executed (yes 3, no 0 of 5 members)" in out
+    consortium(devnet, "wuppertal", "vote", pid, "--yes")
+    out = as_bielefeld(devnet, work, "vote", pid, "--yes")  # the new member votes too: 4 of 6
+    assert "executed (yes 4, no 0 of 6 members)" in out
     govchain("devnet", "attach", node_dir, "--data-dir", devnet)
     observer, aachen = node(devnet, "aachen-2"), node(devnet, "aachen")
     wait_for(lambda: height(observer) >= height(aachen) - 1, 120, "the observer to follow the head")
     status = rpc(observer["rpc"], "govchain_nodeStatus")
-    assert not status["validator"] and status["validatorAddress"] is None and len(status["validators"]) == 5
+    assert not status["validator"] and status["validatorAddress"] is None and len(status["validators"]) == 6
     assert_same_chain([aachen, observer])
     table = govchain("devnet", "status", "--data-dir", devnet)
     assert "aachen-2" in table and "observer" in table
@@ -192,19 +194,20 @@ def test_a_removed_city_is_disconnected_refused_and_voted_out(devnet: Path, work
     fp = fingerprint(x509.load_pem_x509_certificate((work / "bielefeld.pem").read_bytes()))
     pid = proposal_id(consortium(devnet, "soest", "propose", "remove-city", "--city", "bielefeld"))
     consortium(devnet, "gelsenkirchen", "vote", pid, "--yes")
-    out = consortium(devnet, "paderborn", "vote", pid, "--yes", "--wait")
+    assert "open (yes 3, no 0 of 6 members)" in consortium(devnet, "paderborn", "vote", pid, "--yes")
+    out = consortium(devnet, "wuppertal", "vote", pid, "--yes", "--wait")
     assert "executed" in out and "in effect from block" in out
     assert not c.node_allowed(fp) and "bielefeld" not in c.members()
-    assert len(c.header_validators()) == 4
+    assert len(c.header_validators()) == 5
     wait_for(lambda: peers_of(victim) == 0, 30, "the removed city's node to be cut off")
     others = [n for n in load(devnet)["nodes"] if n["name"] != "bielefeld"]
     wait_for(lambda: all(peers_of(n) == len(others) - 1 for n in others), 30, "the others to drop it")
     time.sleep(3)  # it keeps dialling and must stay refused
     assert peers_of(victim) == 0
     start = max(height(n) for n in others)
-    wait_for(lambda: min(height(n) for n in others) >= start + 3, 60, "four validators to go on")
+    wait_for(lambda: min(height(n) for n in others) >= start + 3, 60, "five validators to go on")
     extra = latest_extra(others[0])
-    assert len(extra.validators) == 4 and len(extra.seals) >= quorum(4) == 3
+    assert len(extra.validators) == 5 and len(extra.seals) >= quorum(5) == 4
     assert_same_chain(others)
     refused = as_bielefeld(devnet, work, "propose", "remove-city", "--city", "soest", ok=False)
     assert "is not an ADMIN of a member city" in refused
