@@ -5,6 +5,7 @@ registered as SCALE by the city's (dev) ADMIN first."""
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,8 +62,47 @@ def ensure_scales(description: dict[str, Any], city: str, count: int) -> list[Lo
     return scales
 
 
+@dataclass(frozen=True)
+class TruckLoad:
+    plate: str
+    customer: str
+    avv_code: int
+    tare_kg: int
+    net_kg: int
+
+
+# Waste codes of the AVV a municipal weighbridge sees, with a plausible net load range in kg.
+WASTE = (
+    (200301, 4_000, 11_000),  # gemischte Siedlungsabfälle (residual waste)
+    (200108, 3_000, 9_000),  # biologisch abbaubare Küchen- und Kantinenabfälle (organic waste)
+    (200101, 2_000, 7_000),  # Papier und Pappe (paper)
+    (150106, 1_500, 5_000),  # gemischte Verpackungen (packaging)
+    (200307, 2_000, 8_000),  # Sperrmüll (bulky waste)
+)
+FLEET = 12  # vehicles per city
+
+
+def truck_load(rng: random.Random, city: str) -> TruckLoad:
+    """One of the city's refuse trucks with a load of one waste type for one of its customers."""
+    truck = rng.randrange(FLEET)
+    avv, low, high = WASTE[rng.randrange(len(WASTE))]
+    return TruckLoad(
+        plate=f"{city[:2].upper()}-GV {101 + truck}",
+        customer=f"Kundennummer {4700 + rng.randrange(20)}",
+        avv_code=avv,
+        tare_kg=11_000 + 150 * truck,  # each truck's stored tare
+        net_kg=rng.randrange(low, high, 10),
+    )
+
+
 def run_simulation(
-    data_dir: Path, city: str, scales: int, rate: float, duration: float, url: str | None = None
+    data_dir: Path,
+    city: str,
+    scales: int,
+    rate: float,
+    duration: float,
+    url: str | None = None,
+    seed: int | None = None,
 ) -> Progress:
     description = json.loads((data_dir / "devnet.json").read_text())
     service = url or (description.get("apps") or {}).get("weighing")
@@ -77,13 +117,24 @@ def run_simulation(
     seqs = {a.address: int(weighing_contract.functions.lastSeq(a.address).call()) for a in accounts}
     progress = Progress()
     session = requests.Session()
+    rng = random.Random(seed)  # noqa: S311 - plausible demo data, nothing secret
 
-    def post(scale: LocalAccount, seq: int, plate: str) -> None:
-        record = sample_weighing(scale.address, seq, vehicle_ref=salted_ref(salt, plate))
+    def post(scale: LocalAccount, seq: int, load: TruckLoad) -> None:
+        record = sample_weighing(
+            scale.address,
+            seq,
+            gross_kg=load.tare_kg + load.net_kg,
+            tare_kg=load.tare_kg,
+            net_kg=load.net_kg,
+            tare_mode=1,  # the vehicle's stored tare
+            avv_code=load.avv_code,
+            vehicle_ref=salted_ref(salt, load.plate),
+            customer_ref=salted_ref(salt, load.customer),
+        )
         body: dict[str, Any] = {
             "record": record.to_json(),
             "signature": "0x" + record.sign(domain, scale.key).hex(),
-            "clear": {"vehicle": plate},
+            "clear": {"vehicle": load.plate, "customer": load.customer},
         }
         try:
             reply = session.post(f"{service}/v1/weighings", json=body, timeout=30)
@@ -100,7 +151,7 @@ def run_simulation(
         while time.monotonic() < end:
             scale = accounts[n % len(accounts)]
             seqs[scale.address] += 1
-            pool.submit(post, scale, seqs[scale.address], f"{city[:2].upper()}-GV {100 + n % 900}")
+            pool.submit(post, scale, seqs[scale.address], truck_load(rng, city))
             progress.count("sent")
             n += 1
             next_at += interval
