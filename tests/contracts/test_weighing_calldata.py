@@ -8,13 +8,18 @@ See weighing_support for how the tests share the deployment.
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
 from web3.types import TxParams
 
 from contracts.errors import decode_error
+from contracts.founding import Role
 from ledger.records import Weighing
 from tests.contracts.harness import Deployment, revert_data, weighing
 from tests.contracts.weighing_support import (
@@ -160,3 +165,42 @@ def test_a_role_change_between_batches_is_seen_by_the_next_batch(
     w, signature = _valid(d, scale, 2)
     receipt = send(d, batch_fn(d, [(w, signature)]), gateway(d))
     assert rejected_events(d, receipt) == [(w.record_id, scale.address, Reason.NOT_A_SCALE)]
+
+
+@pytest.fixture(scope="module")
+def fixtures() -> dict[str, Any]:
+    source = Path(__file__).parent / "fixtures" / "TwoBatchesInOneTransaction.sol"
+    script = Path(__file__).parent / "fixtures" / "compile.js"
+    out = subprocess.run(["node", str(script), str(source)], capture_output=True, text=True, check=True)  # noqa: S603, S607
+    compiled: dict[str, Any] = json.loads(out.stdout)
+    return compiled
+
+
+def _deploy(d: Deployment, compiled: dict[str, Any], name: str) -> Contract:
+    factory = d.w3.eth.contract(abi=compiled[name]["abi"], bytecode=compiled[name]["bytecode"])
+    admin = d.cities["aachen"].admin
+    tx = factory.constructor().transact({"from": admin.address, "gas": 2_000_000})
+    address = d.w3.eth.wait_for_transaction_receipt(tx, timeout=60)["contractAddress"]
+    contract = d.w3.eth.contract(address=address, abi=compiled[name]["abi"])
+    assert isinstance(contract, Contract)
+    return contract
+
+
+def test_a_role_change_between_two_batches_of_one_transaction_is_seen_by_the_second(
+    deployment: Deployment, scale: LocalAccount, fixtures: dict[str, Any]
+) -> None:
+    """A gateway contract sends two batches in one transaction and has an admin contract remove the
+    scale in between: the role cached for the first batch must not judge the second."""
+    d = deployment
+    admin = d.cities["aachen"].admin
+    relay, twice = _deploy(d, fixtures, "CityAdminRelay"), _deploy(d, fixtures, "TwoBatchesInOneTransaction")
+    d.transact(d.consortium.functions.setAccount(relay.address, Role.ADMIN, b"\0" * 32, 0), admin)
+    d.transact(d.consortium.functions.setAccount(twice.address, Role.GATEWAY, b"\0" * 32, 0), admin)
+    first, second = _valid(d, scale, 1), _valid(d, scale, 2)
+    calls = [bytes.fromhex(batch_fn(d, [item])._encode_transaction_data()[2:]) for item in (first, second)]
+    run = twice.functions.run(
+        d.weighing.address, calls[0], relay.address, d.consortium.address, scale.address, calls[1]
+    )
+    receipt = send(d, run, gateway(d))
+    assert recorded_events(d, receipt) == [expected_recorded(d, first[0], False)]
+    assert rejected_events(d, receipt) == [(second[0].record_id, scale.address, Reason.NOT_A_SCALE)]
