@@ -204,6 +204,14 @@ def assert_refused(
     return error
 
 
+def follow_up_is_accepted(wb: Weighbridge, scale: LocalAccount, seq: int = 1) -> None:
+    """After a refusal, a valid record with the same seq is accepted without a gap: the refused
+    record used up nothing."""
+    answer = wb.accept(wb.record(scale, seq), scale)
+    assert answer["status"] == "pending"
+    assert answer["seqGap"] is False
+
+
 @pytest.fixture(scope="session")
 def apps_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     """One devnet for the app tests: a node process with aachen's weighing and registry services."""

@@ -42,7 +42,7 @@ WEIGHTS = st.sampled_from([0, 1, 6_000, 12_000, 18_000, 60_000, 60_001, 2**32 - 
 # The time offsets avoid the window test_totals uses (20 days ago, 10:00-11:00 UTC).
 RESIGNED = {
     "record_id": st.just(b"\0" * 32) | st.binary(min_size=32, max_size=32),
-    # small enough not to burn the scale; 2**63 - 1 and 2**63 are tested in test_intake
+    # small enough not to burn the scale; 2**63 - 1 and 2**63 are tested in test_intake_checks
     "seq": st.integers(0, 2**40),
     "measured_at": st.sampled_from(
         [0, -60_000, 299_000, 301_000, -29 * DAY_MS, -31 * DAY_MS, 10 * DAY_MS]
