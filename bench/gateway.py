@@ -21,9 +21,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.workload import drive_gateway, free_base_port, gateway_settings, verification_rate
+from bench.workload import drive_gateway, gateway_settings, verification_rate
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
+from devnet.ports import free_base_port
 
 
 def run(records: int, nodes: int, batch: int) -> dict[str, Any]:

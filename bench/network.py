@@ -26,9 +26,9 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
-from bench.workload import free_base_port
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
+from devnet.ports import free_base_port
 from devnet.samples import free_gas_transaction, sample_weighing
 from ledger.connect import connect
 from ledger.deploy import bind

@@ -26,9 +26,9 @@ from rich.console import Console
 from bench.node_throughput import signed_batches
 from bench.report import RECORDS_PER_S, Row, render
 from bench.sync import sync_time
-from bench.workload import free_base_port
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
+from devnet.ports import free_base_port
 
 BATCH = 100
 IN_FLIGHT = 16

@@ -16,13 +16,13 @@ from bench.workload import (
     GatewayRun,
     direct_rate,
     drive_gateway,
-    free_base_port,
     gateway_settings,
     verification_rate,
 )
 from devnet.anvil import anvil_chain
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
+from devnet.ports import free_base_port
 from ledger.connect import connect
 from ledger.deploy import bind
 from ledger.records import Weighing, domain_for

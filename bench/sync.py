@@ -20,9 +20,9 @@ from typing import Any
 from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 
-from bench.workload import free_base_port
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, pid_alive, prepare, start_node, wait_for_rpc
+from devnet.ports import free_base_port
 from devnet.samples import free_gas_transaction
 from nodes.chain.chain import Chain, seal_for
 from nodes.chain.execution import TX_BUILDER

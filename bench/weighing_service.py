@@ -25,9 +25,9 @@ from rich.table import Table
 
 from apps.weighing.simulator import ensure_scales
 from bench.node_throughput import raw_limit, signed_batches
-from bench.workload import free_base_port
 from devnet.keys import CityKeys
 from devnet.network import PORTS_PER_NODE, DevnetOptions, down, up
+from devnet.ports import free_base_port
 from devnet.samples import sample_weighing
 from ledger.records import Weighing, domain_for
 from nodes.genesis import Genesis

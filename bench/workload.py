@@ -4,7 +4,6 @@ Any engine that speaks Ethereum JSON-RPC can be behind the gateway (our node, a 
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -122,24 +121,6 @@ def verification_rate(bundles: list[dict[str, Any]], trust: dict[str, Any], seco
             assert verdict.valid, verdict.describe()
             done += 1
     return done / (time.perf_counter() - start)
-
-
-def free_base_port(preferred: int, size: int, step: int = 50) -> int:
-    """`preferred`, or the next multiple of `step` above it, whose `size` ports are all free."""
-    for base in range(preferred, 64000 - size, step):
-        sockets = []
-        try:
-            for offset in range(size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError(f"no free block of {size} ports above {preferred}")
 
 
 def direct_rate(

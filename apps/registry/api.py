@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from apps.common import AsciiJSONResponse
 from apps.registry import openapi as schemas
 from apps.registry.auth import Clerk
 from apps.registry.catalog import catalog_json
@@ -31,13 +32,6 @@ SESSION_COOKIE = "govchain_registry_session"
 CSRF_HEADER, CSRF_VALUE = "X-Requested-With", "govchain-registry"
 AUDIT_COLUMNS = ("time", "action", "clerk", "documentHash", "reason", "successor", "note", "state",
                  "transaction", "block", "rejection")  # fmt: skip
-
-
-class AsciiJSONResponse(JSONResponse):
-    """Errors echo what the client sent (field names): escape it, lone surrogates included."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def get_service(request: Request) -> RegistryService:

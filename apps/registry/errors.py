@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
+from apps.common import ServiceError
 from ledger.records import Attestation, RecordFormatError, Revocation, Supersession
 
 T = TypeVar("T", Attestation, Revocation, Supersession)
@@ -15,21 +16,8 @@ _BYTES32 = re.compile(r"0x([0-9a-fA-F]{64})")
 _SIGNATURE = re.compile(r"0x([0-9a-fA-F]{130})")
 
 
-class RegistryError(Exception):
+class RegistryError(ServiceError):
     """A refused request: HTTP status, stable code, message, and the offending field."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def to_json(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        return {"error": error}
 
 
 def unauthenticated(message: str = "log in as a clerk of this city first") -> RegistryError:

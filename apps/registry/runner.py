@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 
-import uvicorn
 from fastapi import FastAPI
 
+from apps.common import run_service
 from apps.registry.api import create_app
 from apps.registry.auth import ClerkAuth
 from apps.registry.chain import RegistryChain
@@ -54,11 +53,5 @@ def build(settings: RegistrySettings) -> tuple[FastAPI, Gateway, RegistryStore]:
 
 
 def serve(settings: RegistrySettings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s registry %(levelname)s %(name)s: %(message)s")
     app, gateway, store = build(settings)
-    gateway.start()
-    try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-    finally:
-        gateway.stop()
-        store.close()
+    run_service("registry", app, gateway, store, settings.host, settings.port)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apps.common import SettingsError, load_settings, read_salt
 from apps.registry.catalog import REGISTER_TYPES
 
+__all__ = ["RegistrySettings", "SettingsError"]
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-class SettingsError(Exception):
-    pass
 
 
 class RegistrySettings(BaseSettings):
@@ -77,24 +74,7 @@ class RegistrySettings(BaseSettings):
 
     @classmethod
     def load(cls, path: Path) -> RegistrySettings:
-        try:
-            raw: dict[str, Any] = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"{path}: {exc}") from None
-        for key in ("gateway", "passphrase_file", "salt_file", "data_dir"):
-            if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
-                raw[key] = str(path.parent / raw[key])
-        try:
-            return cls(**raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise SettingsError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return load_settings(cls, path, ("gateway", "passphrase_file", "salt_file", "data_dir"))
 
     def salt(self) -> bytes:
-        try:
-            salt = bytes.fromhex(self.salt_file.read_text().strip().removeprefix("0x"))
-        except (OSError, ValueError) as exc:
-            raise SettingsError(f"{self.salt_file}: {exc}") from None
-        if len(salt) < 16:
-            raise SettingsError(f"{self.salt_file}: the salt must have at least 16 bytes")
-        return salt
+        return read_salt(self.salt_file)

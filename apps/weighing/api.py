@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
+from apps.common import AsciiJSONResponse
 from apps.weighing import reports
 from apps.weighing.openapi import weighings_request_body
 from apps.weighing.reports import GroupBy, Period
@@ -23,13 +24,6 @@ from protocol.json_limits import MAX_NESTING, nesting_depth
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_INT = 2**63 - 1  # SQLite's integer range
-
-
-class AsciiJSONResponse(JSONResponse):
-    """Errors echo what the client sent (field names): escape it, lone surrogates included."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def get_service(request: Request) -> WeighingService:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 
-import uvicorn
 from fastapi import FastAPI
 
+from apps.common import run_service
 from apps.weighing.api import create_app
 from apps.weighing.service import WeighingService
 from apps.weighing.settings import WeighingSettings
@@ -38,11 +37,5 @@ def build(settings: WeighingSettings) -> tuple[FastAPI, Gateway, WeighingStore]:
 
 
 def serve(settings: WeighingSettings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s weighing %(levelname)s %(name)s: %(message)s")
     app, gateway, store = build(settings)
-    gateway.start()
-    try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-    finally:
-        gateway.stop()
-        store.close()
+    run_service("weighing", app, gateway, store, settings.host, settings.port)

@@ -11,6 +11,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.abi import function_signature_to_4byte_selector
 
+from apps.common import ServiceError
 from apps.weighing.store import Row, WeighingStore
 from contracts.founding import Role, city_id
 from ledger.errors import ConflictError
@@ -24,21 +25,8 @@ SCALE_CACHE_SECONDS = 30
 MAX_SEQ = 2**63 - 1  # the service database's integer range; a scale counter never comes near it
 
 
-class WeighingError(Exception):
+class WeighingError(ServiceError):
     """A refused weighing: HTTP status, stable code, message, and the offending field."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def to_json(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        return {"error": error}
 
 
 @dataclass(frozen=True)

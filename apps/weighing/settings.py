@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apps.common import SettingsError, load_settings, read_salt
 from apps.weighing.service import Limits
 
-
-class SettingsError(Exception):
-    pass
+__all__ = ["SettingsError", "WeighingSettings"]
 
 
 class WeighingSettings(BaseSettings):
@@ -41,24 +38,12 @@ class WeighingSettings(BaseSettings):
 
     @classmethod
     def load(cls, path: Path) -> WeighingSettings:
-        try:
-            raw: dict[str, Any] = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"{path}: {exc}") from None
-        for key in ("gateway", "passphrase_file", "salt_file", "data_dir", "staff_tokens_file"):
-            if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
-                raw[key] = str(path.parent / raw[key])
-        try:
-            return cls(**raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise SettingsError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return load_settings(
+            cls, path, ("gateway", "passphrase_file", "salt_file", "data_dir", "staff_tokens_file")
+        )
 
     def salt(self) -> bytes:
-        salt = bytes.fromhex(self.salt_file.read_text().strip().removeprefix("0x"))
-        if len(salt) < 16:
-            raise SettingsError(f"{self.salt_file}: the salt must have at least 16 bytes")
-        return salt
+        return read_salt(self.salt_file)
 
     def limits(self) -> Limits:
         return Limits(self.max_gross_kg, self.max_clock_skew_s, self.max_age_days)
