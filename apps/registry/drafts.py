@@ -10,7 +10,7 @@ import unicodedata
 from typing import Any
 
 from apps.registry.auth import Clerk
-from apps.registry.errors import invalid, object_with, parse_bytes32, parse_hash
+from apps.registry.errors import LATEST_VALID_UNTIL, TOO_LATE, invalid, object_with, parse_bytes32, parse_hash
 from apps.registry.reader import RegistryReader, hex32
 from ledger.records import Attestation, Domain, salted_ref, short_text
 
@@ -59,6 +59,8 @@ class Drafts:
         now = int(time.time())
         if valid_until and valid_until <= now:
             raise invalid("validUntil lies in the past", "validUntil", "already_expired")
+        if valid_until > LATEST_VALID_UNTIL:
+            raise invalid(TOO_LATE, "validUntil", "bad_validity")
         self.reader.refuse_attested(document_hash, "documentHash")
         attestation = Attestation(
             document_hash, short_text(register_type), subject_ref, now, valid_until, clerk.address

@@ -11,6 +11,10 @@ from ledger.records import Attestation, RecordFormatError, Revocation, Supersess
 
 T = TypeVar("T", Attestation, Revocation, Supersession)
 MAX_NOTE = 500
+# The latest expiry an attestation may carry: 9999-12-31T23:59:59Z (the service's database keeps
+# times as 64-bit integers; the contract would take any uint64).
+LATEST_VALID_UNTIL = 253_402_300_799
+TOO_LATE = "validUntil lies after the year 9999: use 0 for no expiry"
 _HASH = re.compile(r"(?:0[xX])?([0-9a-fA-F]{64})")
 _BYTES32 = re.compile(r"0x([0-9a-fA-F]{64})")
 _SIGNATURE = re.compile(r"0x([0-9a-fA-F]{130})")

@@ -12,6 +12,8 @@ from apps.registry.auth import Clerk, ClerkAuth
 from apps.registry.catalog import REVOCATION_REASONS, SUPERSESSION_REASONS, register_type_name
 from apps.registry.drafts import Drafts
 from apps.registry.errors import (
+    LATEST_VALID_UNTIL,
+    TOO_LATE,
     RegistryError,
     invalid,
     note_of,
@@ -109,6 +111,8 @@ class RegistryService:
             )
         if a.valid_until and a.valid_until <= now:
             raise invalid("validUntil lies in the past", "attestation.validUntil", "already_expired")
+        if a.valid_until > LATEST_VALID_UNTIL:
+            raise invalid(TOO_LATE, "attestation.validUntil", "bad_validity")
         if a.issued_at > now + MAX_CLOCK_SKEW_S:
             raise invalid(
                 "issuedAt lies in the future: check the clock", "attestation.issuedAt", "clock_skew"

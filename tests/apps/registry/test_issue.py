@@ -123,6 +123,8 @@ def test_a_draft_from_a_hash_and_a_given_subject_ref(registry: Registry, clerk: 
         ({"validUntil": -5}, 422, "invalid_field", "validUntil"),
         ({"validUntil": "tomorrow"}, 422, "invalid_field", "validUntil"),
         ({"validUntil": 2**64}, 422, "invalid_field", "validUntil"),
+        ({"validUntil": 2**64 - 1}, 422, "bad_validity", "validUntil"),
+        ({"validUntil": 253_402_300_800}, 422, "bad_validity", "validUntil"),  # 10000-01-01
         ({"clerk": GELSENKIRCHEN_CLERK.address}, 422, "unknown_field", "clerk"),
     ],
 )
@@ -261,10 +263,22 @@ def test_a_record_signed_by_another_key_or_naming_another_clerk_is_refused(
         ({"subject_ref": b"\0" * 32}, "invalid_field", "attestation.subjectRef"),
         ({"document_hash": b"\0" * 32}, "invalid_hash", "attestation.documentHash"),
         ({"valid_until": 1}, "bad_validity", "attestation.validUntil"),
+        ({"valid_until": 2**63}, "bad_validity", "attestation.validUntil"),  # found by test_fuzz
+        ({"valid_until": 2**64 - 1}, "bad_validity", "attestation.validUntil"),
         ({"issued_at": int(time.time()) + 3600}, "clock_skew", "attestation.issuedAt"),
         ({"issued_at": int(time.time()) - 3 * 86_400}, "too_old", "attestation.issuedAt"),
     ],
-    ids=["register-type", "register-type-binary", "zero-subject", "zero-hash", "validity", "future", "old"],
+    ids=[
+        "register-type",
+        "register-type-binary",
+        "zero-subject",
+        "zero-hash",
+        "validity",
+        "validity-2**63",
+        "validity-max",
+        "future",
+        "old",
+    ],
 )
 def test_an_implausible_attestation_is_422(
     registry: Registry, clerk: RegistryClient, changes: dict[str, Any], code: str, field: str
