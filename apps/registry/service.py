@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from apps.registry.auth import Clerk, ClerkAuth
 from apps.registry.catalog import REVOCATION_REASONS, SUPERSESSION_REASONS, register_type_name
@@ -127,28 +128,14 @@ class RegistryService:
     # --------------------------------------------------------- revoke, supersede
 
     def revoke(self, clerk: Clerk, hash_text: str, body: Any) -> tuple[dict[str, Any], bool]:
-        document_hash = parse_hash(hash_text)
-        body = object_with(body, {"revocation", "signature", "note"})
-        revocation = record_of(Revocation, body.get("revocation"), "revocation")
-        signature = parse_signature(body.get("signature"))
-        note = note_of(body.get("note"))
-        if revocation.document_hash != document_hash:
-            raise invalid("not the document of this address", "revocation.documentHash", "hash_mismatch")
-        if revocation.reason not in REVOCATION_REASONS:
-            raise invalid(f"one of {sorted(REVOCATION_REASONS)}", "revocation.reason", "unknown_reason")
+        revocation, signature, note = _closing(hash_text, body, "revocation", Revocation, REVOCATION_REASONS)
         return self._close(clerk, "revocation", revocation, signature, note)
 
     def supersede(self, clerk: Clerk, hash_text: str, body: Any) -> tuple[dict[str, Any], bool]:
-        document_hash = parse_hash(hash_text)
-        body = object_with(body, {"supersession", "signature", "note"})
-        supersession = record_of(Supersession, body.get("supersession"), "supersession")
-        signature = parse_signature(body.get("signature"))
-        note = note_of(body.get("note"))
-        if supersession.document_hash != document_hash:
-            raise invalid("not the document of this address", "supersession.documentHash", "hash_mismatch")
-        if supersession.reason not in SUPERSESSION_REASONS:
-            raise invalid(f"one of {sorted(SUPERSESSION_REASONS)}", "supersession.reason", "unknown_reason")
-        if supersession.successor_hash == document_hash:
+        supersession, signature, note = _closing(
+            hash_text, body, "supersession", Supersession, SUPERSESSION_REASONS
+        )
+        if supersession.successor_hash == supersession.document_hash:
             raise invalid(
                 "a document cannot supersede itself", "supersession.successorHash", "self_supersession"
             )
@@ -282,3 +269,22 @@ class RegistryService:
                 row |= {"transaction": item.tx_hash, "block": item.block_number, "rejection": item.reason}
             out.append(row)
         return out
+
+
+R = TypeVar("R", Revocation, Supersession)
+
+
+def _closing(
+    hash_text: str, body: Any, kind: str, record_type: type[R], reasons: Collection[int]
+) -> tuple[R, bytes, str | None]:
+    """The signed revocation or supersession in `body`, for the document at `hash_text`."""
+    document_hash = parse_hash(hash_text)
+    body = object_with(body, {kind, "signature", "note"})
+    record = record_of(record_type, body.get(kind), kind)
+    signature = parse_signature(body.get("signature"))
+    note = note_of(body.get("note"))
+    if record.document_hash != document_hash:
+        raise invalid("not the document of this address", f"{kind}.documentHash", "hash_mismatch")
+    if record.reason not in reasons:
+        raise invalid(f"one of {sorted(reasons)}", f"{kind}.reason", "unknown_reason")
+    return record, signature, note
